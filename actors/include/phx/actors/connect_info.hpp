@@ -1,0 +1,22 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace phx {
+
+/// What the transport knew of the client when it connected (a subset of
+/// Phoenix's connect_info, PROTOCOL.md 3.3).
+struct connect_info {
+  /// "websocket" (later also "longpoll").
+  std::string transport;
+  /// The peer's address, e.g. "127.0.0.1".
+  std::string peer_address;
+  /// The token of the JS client's `authToken` option (Sec-WebSocket-Protocol
+  /// `base64url.bearer.phx.<token>`), decoded.
+  std::optional<std::string> auth_token;
+  /// The request's User-Agent header, if any.
+  std::string user_agent;
+};
+
+} // namespace phx

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "phx/actors/router.hpp"
+#include "phx/actors/socket.hpp"
+#include "phx/protocol/frame_sink.hpp"
+#include "phx/protocol/serializer.hpp"
+#include "phx/pubsub/pubsub.hpp"
+
+namespace phx {
+
+/// Limits of one connection, with Phoenix's defaults.
+struct connection_limits {
+  /// Channels (joining, joined or leaving) per connection; past it a join
+  /// gets `{"reason":"too many channels joined"}`.
+  std::size_t max_channels = 100;
+  /// Client frames held for one topic while its join runs; past it the
+  /// connection is closed (1008) rather than buffering without limit.
+  std::size_t max_held_frames = 1000;
+};
+
+/// Everything a connection actor starts with. `base` is the socket after
+/// socket_handler::connect (assigns, id, connect info).
+struct connection_setup {
+  frame_sink_ptr sink;
+  const serializer* format = nullptr;
+  socket base;
+  std::shared_ptr<const router> routes;
+  phx::pubsub pubsub;
+  connection_limits limits;
+};
+
+/// Spawns the actor of one client connection: heartbeats, routing by topic,
+/// the join/leave lifecycle and the channel actors (PROTOCOL.md section 2).
+caf::actor spawn_connection(caf::actor_system& sys, connection_setup setup);
+
+/// Hands one client frame (text or binary) to a connection actor.
+void deliver_frame(const caf::actor& connection, std::string data, bool binary);
+
+/// Tells a connection actor that its transport is gone; it stops, and its
+/// channels terminate with {shutdown, closed}.
+void notify_closed(const caf::actor& connection);
+
+} // namespace phx

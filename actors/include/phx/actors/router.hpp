@@ -1,0 +1,49 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "phx/actors/channel.hpp"
+#include "phx/actors/topic_pattern.hpp"
+#include "phx/protocol/json.hpp"
+
+namespace phx {
+
+/// Creates a fresh channel instance for one join.
+using channel_factory = std::function<std::unique_ptr<channel>()>;
+
+/// One route: a topic pattern, its channel type, and assigns merged into the
+/// socket's assigns for channels of this route.
+struct route {
+  topic_pattern pattern;
+  channel_factory make;
+  json assigns;
+};
+
+/// The channel routes of a socket handler, tried in declaration order: the
+/// first match wins, as in Phoenix.
+class router {
+public:
+  /// Routes topics matching `pattern` to new instances of `Channel`.
+  template <class Channel>
+  router& channel(std::string pattern, json assigns = json::object()) {
+    return add(std::move(pattern), [] { return std::make_unique<Channel>(); },
+               std::move(assigns));
+  }
+
+  /// Routes topics matching `pattern` to channels made by `make`.
+  router& add(std::string pattern, channel_factory make, json assigns = json::object());
+
+  /// The first route matching `topic`, or nullptr.
+  const route* match(std::string_view topic) const noexcept;
+
+  const std::vector<route>& routes() const noexcept { return routes_; }
+
+private:
+  std::vector<route> routes_;
+};
+
+} // namespace phx

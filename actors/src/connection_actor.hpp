@@ -1,0 +1,63 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+
+#include "phx/actors/connection.hpp"
+#include "phx/protocol/message.hpp"
+#include "phx/pubsub/broadcast.hpp"
+
+namespace phx::detail {
+
+/// One client connection (Phoenix's Socket process): decodes frames, answers
+/// heartbeats, routes events by topic to channel servers, and runs the
+/// join/leave lifecycle of PROTOCOL.md section 2. It monitors its channels:
+/// a graceful stop becomes phx_close, a crash phx_error; it never dies with them.
+class connection_actor : public caf::event_based_actor {
+public:
+  connection_actor(caf::actor_config& cfg, connection_setup setup);
+
+  caf::behavior make_behavior() override;
+
+  void on_exit() override;
+
+private:
+  enum class channel_state { joining, joined, leaving };
+
+  struct channel_entry {
+    std::string topic;
+    caf::actor server;
+    json join_ref;                 ///< as the client sent it (may be null)
+    json join_msg_ref;             ///< ref of the phx_join message
+    channel_state state = channel_state::joining;
+    std::vector<message> held;     ///< frames that arrived while joining
+    std::optional<json> close_old; ///< join_ref of the instance this join replaced
+  };
+
+  void on_frame(const std::string& data, bool binary);
+  void route(message msg);
+  void join(message msg);
+  void start_channel(const struct route& r, message msg, std::optional<json> close_old);
+  void on_joined(const caf::actor_addr& server, bool accepted);
+  void on_down(const caf::down_msg& down);
+  void on_id_broadcast(const phx::broadcast& msg);
+
+  void reply(const json& join_ref, const json& ref, const std::string& topic,
+             const char* status, const json& response);
+  void reply_unmatched(const message& msg);
+  void send_lifecycle(const std::string& topic, const json& join_ref, const char* event,
+                      json payload);
+  void close_connection(close_code code, const std::string& why);
+
+  channel_entry* find_topic(const std::string& topic);
+  std::vector<channel_entry>::iterator find_server(const caf::actor_addr& server);
+
+  connection_setup setup_;
+  std::vector<channel_entry> channels_;
+  bool closing_ = false;
+};
+
+} // namespace phx::detail

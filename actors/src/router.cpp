@@ -1,0 +1,23 @@
+#include "phx/actors/router.hpp"
+
+#include <stdexcept>
+
+namespace phx {
+
+router& router::add(std::string pattern, channel_factory make, json assigns) {
+  if (!make)
+    throw std::invalid_argument("channel route \"" + pattern + "\": no channel factory");
+  if (!assigns.is_object())
+    throw std::invalid_argument("channel route \"" + pattern + "\": assigns must be an object");
+  routes_.push_back(route{topic_pattern{std::move(pattern)}, std::move(make), std::move(assigns)});
+  return *this;
+}
+
+const route* router::match(std::string_view topic) const noexcept {
+  for (auto& r : routes_)
+    if (r.pattern.matches(topic))
+      return &r;
+  return nullptr;
+}
+
+} // namespace phx

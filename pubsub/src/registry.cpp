@@ -1,0 +1,129 @@
+#include "phx/pubsub/registry.hpp"
+
+#include <array>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+
+#include "phx/pubsub/atoms.hpp"
+
+namespace phx {
+
+namespace {
+
+/// topic -> subscribers, plus the reverse index subscriber -> topics so that
+/// a dead subscriber leaves every topic without a search over all topics.
+class registry_actor : public caf::event_based_actor {
+public:
+  explicit registry_actor(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
+    set_down_handler([this](caf::down_msg& msg) { remove_subscriber(msg.source); });
+  }
+
+  caf::behavior make_behavior() override {
+    return {
+      [this](subscribe_atom, std::string& topic, subscription& sub) {
+        add(std::move(topic), std::move(sub));
+      },
+      [this](unsubscribe_atom, const std::string& topic, const caf::actor& who) {
+        remove(topic, who.address());
+      },
+      [this](publish_atom, const broadcast_ptr& msg, const caf::actor_addr& from) {
+        publish(*msg, msg, from);
+      },
+    };
+  }
+
+private:
+  void add(std::string topic, subscription sub) {
+    if (!sub.subscriber)
+      return;
+    auto addr = sub.subscriber.address();
+    auto& subs = topics_[topic];
+    for (auto& existing : subs) {
+      if (existing.subscriber == sub.subscriber) {
+        existing = std::move(sub);
+        return;
+      }
+    }
+    subs.push_back(std::move(sub));
+    auto& topics = topics_of_[addr];
+    if (topics.empty())
+      monitor(addr);
+    topics.push_back(std::move(topic));
+  }
+
+  void remove(const std::string& topic, const caf::actor_addr& who) {
+    if (!erase_entry(topic, who))
+      return;
+    auto i = topics_of_.find(who);
+    if (i == topics_of_.end())
+      return;
+    auto& topics = i->second;
+    topics.erase(std::find(topics.begin(), topics.end(), topic));
+    if (topics.empty()) {
+      demonitor(who);
+      topics_of_.erase(i);
+    }
+  }
+
+  void remove_subscriber(const caf::actor_addr& who) {
+    auto i = topics_of_.find(who);
+    if (i == topics_of_.end())
+      return;
+    for (auto& topic : i->second)
+      erase_entry(topic, who);
+    topics_of_.erase(i);
+  }
+
+  // Removes one (topic, subscriber) entry; false if there was none.
+  bool erase_entry(const std::string& topic, const caf::actor_addr& who) {
+    auto i = topics_.find(topic);
+    if (i == topics_.end())
+      return false;
+    auto& subs = i->second;
+    auto j = std::find_if(subs.begin(), subs.end(),
+                          [&](const subscription& s) { return s.subscriber.address() == who; });
+    if (j == subs.end())
+      return false;
+    *j = std::move(subs.back());
+    subs.pop_back();
+    if (subs.empty())
+      topics_.erase(i);
+    return true;
+  }
+
+  // Fastlane (PROTOCOL.md 5.9): one encode per serializer, the same frame to
+  // every non-intercepting sink; everyone else gets the broadcast itself.
+  void publish(const broadcast& msg, const broadcast_ptr& shared,
+               const caf::actor_addr& from) {
+    auto i = topics_.find(msg.topic);
+    if (i == topics_.end())
+      return;
+    std::array<frame, serializer_count> encoded;
+    for (auto& sub : i->second) {
+      if (from && sub.subscriber.address() == from)
+        continue;
+      if (!sub.is_fastlane() || sub.intercepts_event(msg.event)) {
+        send(sub.subscriber, broadcast_atom::value, shared);
+        continue;
+      }
+      auto& cached = encoded[sub.format->index()];
+      if (!cached.bytes)
+        cached = sub.format->encode_broadcast(msg.topic, msg.event, msg.payload);
+      sub.sink->send(cached);
+    }
+  }
+
+  std::unordered_map<std::string, std::vector<subscription>> topics_;
+  std::unordered_map<caf::actor_addr, std::vector<std::string>> topics_of_;
+};
+
+} // namespace
+
+caf::actor spawn_registry(caf::actor_system& sys) {
+  return sys.spawn<registry_actor>();
+}
+
+} // namespace phx

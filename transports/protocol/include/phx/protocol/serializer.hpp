@@ -1,0 +1,61 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "phx/protocol/frame.hpp"
+#include "phx/protocol/message.hpp"
+
+namespace phx {
+
+/// The outcome of decoding one incoming frame: a message, or why not.
+struct decode_result {
+  message msg;
+  std::string error; ///< empty on success
+
+  bool ok() const noexcept { return error.empty(); }
+};
+
+/// Turns messages into frames and frames into messages for one protocol
+/// version. Serializers are stateless singletons: compare them by address.
+class serializer {
+public:
+  virtual ~serializer() = default;
+
+  /// A small dense index (0, 1, ...) for per-serializer caches.
+  virtual std::size_t index() const noexcept = 0;
+
+  /// "v1_json", "v2_json": for log lines.
+  virtual const char* name() const noexcept = 0;
+
+  /// Decodes a client frame; `binary` is the WebSocket opcode.
+  virtual decode_result decode(std::string_view data, bool binary) const = 0;
+
+  /// Encodes a push, broadcast, phx_close or phx_error.
+  virtual frame encode(const message& msg) const = 0;
+
+  /// Encodes a `phx_reply`: payload `{"status": status, "response": response}`.
+  frame encode_reply(const json& join_ref, const json& ref, std::string_view topic,
+                     std::string_view status, const json& response) const;
+
+  /// Encodes a broadcast (fastlane): no join_ref, no ref.
+  frame encode_broadcast(std::string_view topic, std::string_view event,
+                         const json& payload) const;
+};
+
+/// Number of serializers the library ships (the bound of `serializer::index`).
+inline constexpr std::size_t serializer_count = 2;
+
+/// Phoenix's V1 JSON object frames (vsn 1.0.x).
+const serializer& v1_json_serializer() noexcept;
+
+/// Phoenix's V2 JSON array frames (vsn 2.0.x), the stock JS client's format.
+const serializer& v2_json_serializer() noexcept;
+
+/// Picks the serializer for a client's `vsn` query parameter as Phoenix does
+/// (PROTOCOL.md 1.2): absent means 1.0.0, `~> 1.0.0` is V1, `~> 2.0.0` is V2.
+/// Returns nullptr for a vsn that is not full semver or matches nothing,
+/// which the transport answers with HTTP 403.
+const serializer* serializer_for_vsn(std::string_view vsn) noexcept;
+
+} // namespace phx

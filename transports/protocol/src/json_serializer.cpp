@@ -1,0 +1,137 @@
+// Phoenix's two JSON serializers (PROTOCOL.md 1.3 and 1.4). Both are
+// stateless; only their singletons are visible, through serializer.hpp.
+#include "phx/protocol/serializer.hpp"
+
+namespace phx {
+
+std::string dump_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+// Parses `data` as JSON without throwing; `error` says why it failed.
+json parse_frame(std::string_view data, bool binary, std::string& error) {
+  if (binary) {
+    error = "binary frames are not supported by the JSON serializers";
+    return {};
+  }
+  auto value = json::parse(data, nullptr, false);
+  if (value.is_discarded())
+    error = "frame is not valid JSON";
+  return value;
+}
+
+// Checks that a decoded message can be routed: topic and event are strings.
+bool take_routing_fields(const json& topic, const json& event, message& msg,
+                         std::string& error) {
+  if (!topic.is_string() || !event.is_string()) {
+    error = "topic and event must be strings";
+    return false;
+  }
+  msg.topic = topic.get<std::string>();
+  msg.event = event.get<std::string>();
+  return true;
+}
+
+/// V1: one JSON object per frame; output never carries join_ref.
+class v1_json final : public serializer {
+public:
+  std::size_t index() const noexcept override { return 0; }
+  const char* name() const noexcept override { return "v1_json"; }
+
+  decode_result decode(std::string_view data, bool binary) const override {
+    decode_result result;
+    auto value = parse_frame(data, binary, result.error);
+    if (!result.ok())
+      return result;
+    if (!value.is_object()) {
+      result.error = "V1 frame must be a JSON object";
+      return result;
+    }
+    for (auto key : {"topic", "event", "payload", "ref"}) {
+      if (!value.contains(key)) {
+        result.error = std::string{"V1 frame lacks the key \""} + key + '"';
+        return result;
+      }
+    }
+    if (!take_routing_fields(value["topic"], value["event"], result.msg, result.error))
+      return result;
+    result.msg.ref = std::move(value["ref"]);
+    result.msg.payload = std::move(value["payload"]);
+    if (auto i = value.find("join_ref"); i != value.end())
+      result.msg.join_ref = std::move(*i);
+    return result;
+  }
+
+  frame encode(const message& msg) const override {
+    // Keys in Phoenix's order (event, payload, ref, topic); order is irrelevant to clients.
+    std::string out;
+    out.reserve(64 + msg.topic.size() + msg.event.size());
+    out += "{\"event\":";
+    out += dump_json(msg.event);
+    out += ",\"payload\":";
+    out += dump_json(msg.payload);
+    out += ",\"ref\":";
+    out += dump_json(msg.ref);
+    out += ",\"topic\":";
+    out += dump_json(msg.topic);
+    out += '}';
+    return frame::text(std::move(out));
+  }
+};
+
+/// V2: `[join_ref, ref, topic, event, payload]` per frame.
+class v2_json final : public serializer {
+public:
+  std::size_t index() const noexcept override { return 1; }
+  const char* name() const noexcept override { return "v2_json"; }
+
+  decode_result decode(std::string_view data, bool binary) const override {
+    decode_result result;
+    auto value = parse_frame(data, binary, result.error);
+    if (!result.ok())
+      return result;
+    if (!value.is_array() || value.size() < 5) {
+      result.error = "V2 frame must be a JSON array of five elements";
+      return result;
+    }
+    if (!take_routing_fields(value[2], value[3], result.msg, result.error))
+      return result;
+    result.msg.join_ref = std::move(value[0]);
+    result.msg.ref = std::move(value[1]);
+    result.msg.payload = std::move(value[4]);
+    return result;
+  }
+
+  frame encode(const message& msg) const override {
+    std::string out;
+    out.reserve(32 + msg.topic.size() + msg.event.size());
+    out += '[';
+    out += dump_json(msg.join_ref);
+    out += ',';
+    out += dump_json(msg.ref);
+    out += ',';
+    out += dump_json(msg.topic);
+    out += ',';
+    out += dump_json(msg.event);
+    out += ',';
+    out += dump_json(msg.payload);
+    out += ']';
+    return frame::text(std::move(out));
+  }
+};
+
+} // namespace
+
+const serializer& v1_json_serializer() noexcept {
+  static const v1_json instance;
+  return instance;
+}
+
+const serializer& v2_json_serializer() noexcept {
+  static const v2_json instance;
+  return instance;
+}
+
+} // namespace phx
