@@ -32,6 +32,7 @@ connection_actor::connection_actor(caf::actor_config& cfg, connection_setup setu
   base.sink_ = setup_.sink;
   base.format_ = setup_.format;
   base.pubsub_ = setup_.pubsub;
+  base.id_ = setup_.id;
   set_down_handler([this](caf::down_msg& down) { on_down(down); });
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -31,6 +32,7 @@ struct connection_setup {
   frame_sink_ptr sink;
   const serializer* format = nullptr;
   socket base;
+  std::optional<std::string> id; ///< from socket_handler::id
   std::shared_ptr<const router> routes;
   phx::pubsub pubsub;
   connection_limits limits;

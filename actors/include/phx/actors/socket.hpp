@@ -80,6 +80,14 @@ public:
   /// The channel's actor: send to other actors, request, delayed sends.
   caf::event_based_actor* self() const;
 
+  /// Sends `xs...` to this channel; it arrives in handle_info after the
+  /// current callback (Phoenix's `send(self(), :after_join)` idiom).
+  template <class... Ts>
+  void send_self(Ts&&... xs) const {
+    auto me = self();
+    me->send(caf::actor_cast<caf::actor>(me), std::forward<Ts>(xs)...);
+  }
+
   /// Sends `xs...` to this channel after `delay`; it arrives in handle_info.
   template <class Rep, class Period, class... Ts>
   void send_after(std::chrono::duration<Rep, Period> delay, Ts&&... xs) const {

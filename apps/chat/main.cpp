@@ -1,0 +1,22 @@
+// phx-chat: a chat server in one screen. Open http://127.0.0.1:4000/ twice.
+#include <phx/phx.hpp>
+
+#include "room_channel.hpp"
+
+class chat_socket : public phx::socket_handler {
+public:
+  void routes(phx::router& r) override { r.channel<room_channel>("room:*"); }
+};
+
+int main(int argc, char** argv) {
+  std::string www = PHX_CHAT_WWW;
+  std::string phoenix_js = PHX_PHOENIX_JS_DIR;
+  phx::endpoint ep{phx::endpoint_config::from_args(
+    argc, argv,
+    {{"www", "directory of the chat page", &www},
+     {"phoenix-js", "directory holding the npm package's phoenix.js", &phoenix_js}})};
+  ep.socket<chat_socket>("/socket");
+  ep.static_files("/vendor", phoenix_js);
+  ep.static_files("/", www);
+  return ep.run();
+}

@@ -1,0 +1,10 @@
+// phx-echo: the conformance server. Listens on 127.0.0.1 (port from --port,
+// default 4000) with a socket at /socket and POST /api/broadcast.
+#include "echo_channel.hpp"
+
+int main(int argc, char** argv) {
+  phx::endpoint ep{phx::endpoint_config::from_args(argc, argv)};
+  ep.socket<echo_socket>("/socket");
+  ep.broadcast_api("/api/broadcast");
+  return ep.run();
+}

@@ -1,0 +1,7 @@
+#pragma once
+
+// Everything an application needs: channels, socket handlers, the endpoint.
+#include "phx/actors.hpp"
+#include "phx/protocol.hpp"
+#include "phx/pubsub.hpp"
+#include "phx/transports.hpp"

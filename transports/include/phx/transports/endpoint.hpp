@@ -1,0 +1,80 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+
+#include "phx/actors/socket_handler.hpp"
+#include "phx/protocol/json.hpp"
+#include "phx/pubsub/pubsub.hpp"
+#include "phx/transports/endpoint_config.hpp"
+#include "phx/transports/http_message.hpp"
+
+namespace phx {
+
+/// The server: an HTTP listener that mounts sockets (WebSocket transport at
+/// `<path>/websocket`), static files and HTTP routes, over one CAF actor
+/// system and one pubsub registry.
+///
+///     phx::endpoint ep{phx::endpoint_config::from_args(argc, argv)};
+///     ep.socket<user_socket>("/socket");
+///     ep.static_files("/", "www");
+///     return ep.run();
+class endpoint {
+public:
+  explicit endpoint(endpoint_config cfg = {});
+  ~endpoint();
+
+  endpoint(const endpoint&) = delete;
+  endpoint& operator=(const endpoint&) = delete;
+
+  /// Mounts a socket handler at `path` (e.g. "/socket").
+  endpoint& socket(std::string path, std::shared_ptr<socket_handler> handler);
+
+  template <class Handler, class... Ts>
+  endpoint& socket(std::string path, Ts&&... xs) {
+    return socket(std::move(path), std::make_shared<Handler>(std::forward<Ts>(xs)...));
+  }
+
+  /// Serves the files below `directory` under the URL prefix `prefix`;
+  /// a directory's index.html answers for it.
+  endpoint& static_files(std::string prefix, std::string directory);
+
+  /// Answers `method` requests to exactly `path` with `handler` (runs on an
+  /// I/O thread: do not block).
+  endpoint& route(std::string method, std::string path, http_handler handler);
+
+  /// Mounts `POST <path>` taking `{"topic","event","payload"}` and
+  /// broadcasting it: 202 on success, 400 with `{"error": ...}` on bad input,
+  /// 403 for non-loopback peers unless `loopback_only` is false.
+  endpoint& broadcast_api(std::string path = "/api/broadcast", bool loopback_only = true);
+
+  /// Broadcasts to every subscriber of `topic`; callable from any thread.
+  caf::error broadcast(std::string topic, std::string event, json payload);
+
+  /// The process-wide pubsub handle.
+  const phx::pubsub& pubsub() const noexcept;
+
+  caf::actor_system& system() noexcept;
+
+  const endpoint_config& config() const noexcept;
+
+  /// Binds, listens and starts the I/O threads; returns the bound port.
+  /// Throws std::runtime_error when the address cannot be bound.
+  std::uint16_t start();
+
+  /// Closes every connection (1012), stops the listener and the I/O threads.
+  void stop();
+
+  /// start(), then serves until SIGINT or SIGTERM, then stop(). Returns the
+  /// process exit code (non-zero when the listener could not start).
+  int run();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace phx

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace phx {
+
+/// An extra command-line option an app declares (e.g. "--www DIR").
+struct cli_option {
+  std::string name;  ///< without dashes: "www"
+  std::string help;
+  std::string* value; ///< receives the text; keeps its value as the default
+};
+
+/// Everything an endpoint can be told, with documented defaults (Phoenix's
+/// where Phoenix has one).
+struct endpoint_config {
+  /// Address to listen on. Loopback by default: expose on purpose.
+  std::string host = "127.0.0.1";
+  /// TCP port; 0 picks a free one (endpoint::port tells which).
+  std::uint16_t port = 4000;
+  /// A WebSocket that sends no frame for this long is closed (1000).
+  std::chrono::milliseconds idle_timeout{60000};
+  /// Largest accepted WebSocket message; larger ones close with 1009.
+  std::size_t max_frame_size = 1024 * 1024;
+  /// Channels per connection (Phoenix's max_channels_per_transport).
+  std::size_t max_channels = 100;
+  /// Bytes queued for one slow client before it is closed (1008) and logged.
+  std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+  /// Largest HTTP request body (API calls).
+  std::size_t max_http_body = 1024 * 1024;
+  /// Threads running Beast I/O.
+  unsigned io_threads = 1;
+  /// Threads of CAF's scheduler (policy "sharing": see README, Performance).
+  unsigned scheduler_threads = 2;
+  /// "debug", "info", "warning" or "error".
+  std::string log_level = "info";
+
+  /// Reads the options above from the command line, as `--port 4000` or
+  /// `--port=4000`, plus the app's `extra` options. Prints usage and exits 0
+  /// on --help; prints the problem and usage and exits 2 on a bad option.
+  static endpoint_config from_args(int argc, char** argv,
+                                   const std::vector<cli_option>& extra = {});
+};
+
+} // namespace phx

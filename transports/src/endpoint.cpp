@@ -1,0 +1,178 @@
+#include "phx/transports/endpoint.hpp"
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "broadcast_api.hpp"
+#include "listener.hpp"
+#include "phx/protocol/log.hpp"
+#include "phx/pubsub/registry.hpp"
+#include "server_state.hpp"
+#include "websocket_session.hpp"
+
+namespace phx {
+
+namespace net = boost::asio;
+
+namespace {
+
+log_level parse_level(const std::string& name) {
+  if (name == "debug") return log_level::debug;
+  if (name == "warning") return log_level::warning;
+  if (name == "error") return log_level::error;
+  return log_level::info;
+}
+
+// CAF's work-stealing scheduler collapses when one broadcast wakes many idle
+// actors; the sharing policy does not (see README, Performance).
+caf::actor_system_config& configure(caf::actor_system_config& cfg, const endpoint_config& ep) {
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", static_cast<size_t>(ep.scheduler_threads));
+  return cfg;
+}
+
+std::string normalise_prefix(std::string path) {
+  if (path.empty() || path.front() != '/')
+    path.insert(path.begin(), '/');
+  return path;
+}
+
+} // namespace
+
+struct endpoint::impl {
+  explicit impl(endpoint_config cfg)
+    : config(std::move(cfg)), system(configure(system_config, config)),
+      pubsub(spawn_registry(system)),
+      state(std::make_shared<detail::server_state>(config, system, pubsub)) {
+  }
+
+  endpoint_config config;
+  // The io_context outlives the actor system: actors may still hold sessions
+  // (their sinks) while the system winds down.
+  net::io_context ioc;
+  caf::actor_system_config system_config;
+  caf::actor_system system;
+  phx::pubsub pubsub;
+  std::shared_ptr<detail::server_state> state;
+  std::shared_ptr<detail::listener> listener;
+  std::vector<std::thread> threads;
+  bool started = false;
+};
+
+endpoint::endpoint(endpoint_config cfg) {
+  set_log_handler(nullptr, parse_level(cfg.log_level));
+  impl_ = std::make_unique<impl>(std::move(cfg));
+}
+
+endpoint::~endpoint() {
+  stop();
+  caf::anon_send_exit(impl_->pubsub.registry(), caf::exit_reason::user_shutdown);
+}
+
+endpoint& endpoint::socket(std::string path, std::shared_ptr<socket_handler> handler) {
+  path = normalise_prefix(std::move(path));
+  while (path.size() > 1 && path.back() == '/')
+    path.pop_back();
+  auto routes = std::make_shared<router>();
+  handler->routes(*routes);
+  impl_->state->sockets.push_back(detail::socket_mount{path, std::move(handler), std::move(routes)});
+  return *this;
+}
+
+endpoint& endpoint::static_files(std::string prefix, std::string directory) {
+  impl_->state->statics.push_back(
+    detail::static_mount{normalise_prefix(std::move(prefix)), std::move(directory)});
+  return *this;
+}
+
+endpoint& endpoint::route(std::string method, std::string path, http_handler handler) {
+  impl_->state->routes.push_back(
+    detail::http_route{std::move(method), normalise_prefix(std::move(path)), std::move(handler)});
+  return *this;
+}
+
+endpoint& endpoint::broadcast_api(std::string path, bool loopback_only) {
+  return route("POST", std::move(path), detail::make_broadcast_api(impl_->pubsub, loopback_only));
+}
+
+caf::error endpoint::broadcast(std::string topic, std::string event, json payload) {
+  return impl_->pubsub.broadcast(std::move(topic), std::move(event), std::move(payload));
+}
+
+const phx::pubsub& endpoint::pubsub() const noexcept {
+  return impl_->pubsub;
+}
+
+caf::actor_system& endpoint::system() noexcept {
+  return impl_->system;
+}
+
+const endpoint_config& endpoint::config() const noexcept {
+  return impl_->config;
+}
+
+std::uint16_t endpoint::start() {
+  auto& d = *impl_;
+  if (d.started)
+    return d.listener->port();
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(d.config.host, ec);
+  if (ec)
+    throw std::runtime_error("bad listen address \"" + d.config.host + "\": " + ec.message());
+  d.listener = std::make_shared<detail::listener>(
+    d.ioc, net::ip::tcp::endpoint{address, d.config.port}, d.state);
+  d.listener->run();
+  d.started = true;
+  for (unsigned i = 0; i < d.config.io_threads; ++i)
+    d.threads.emplace_back([&d] { d.ioc.run(); });
+  return d.listener->port();
+}
+
+void endpoint::stop() {
+  auto& d = *impl_;
+  if (!d.started)
+    return;
+  d.started = false;
+  d.listener->stop();
+  // Tell every client to come back later (1012), give the closes a moment.
+  for (auto& session : d.state->live_sessions())
+    session->close(close_code::service_restart, "server shutting down");
+  for (int i = 0; i < 100 && !d.state->live_sessions().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  d.ioc.stop();
+  for (auto& t : d.threads)
+    t.join();
+  d.threads.clear();
+  // Sessions that did not finish their close: their actors must stop too.
+  for (auto& session : d.state->live_sessions())
+    session->abandon();
+}
+
+int endpoint::run() {
+  auto& d = *impl_;
+  net::io_context signals_ctx;
+  net::signal_set signals{signals_ctx, SIGINT, SIGTERM};
+  std::uint16_t port = 0;
+  try {
+    port = start();
+  } catch (const std::exception& e) {
+    log(log_level::error, e.what());
+    return 1;
+  }
+  log(log_level::info, "listening on http://", d.config.host, ":", port, "/");
+  signals.async_wait([](const boost::system::error_code&, int signal) {
+    log(log_level::info, "received signal ", signal, ", shutting down");
+  });
+  signals_ctx.run();
+  stop();
+  return 0;
+}
+
+} // namespace phx

@@ -1,0 +1,112 @@
+#include "phx/transports/endpoint_config.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string_view>
+
+namespace phx {
+
+namespace {
+
+struct option_spec {
+  std::string name;
+  std::string help;
+  std::string default_text;
+  std::function<bool(std::string_view)> set; // false: value not acceptable
+};
+
+template <class Int>
+std::function<bool(std::string_view)> integer_setter(Int& target, Int min_value) {
+  return [&target, min_value](std::string_view text) {
+    Int value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < min_value)
+      return false;
+    target = value;
+    return true;
+  };
+}
+
+void print_usage(std::FILE* out, const char* program, const std::vector<option_spec>& specs) {
+  std::fprintf(out, "usage: %s [options]\n\noptions (as --name VALUE or --name=VALUE):\n", program);
+  for (auto& spec : specs)
+    std::fprintf(out, "  --%-22s %s (default: %s)\n", (spec.name + " N").c_str(),
+                 spec.help.c_str(), spec.default_text.c_str());
+  std::fprintf(out, "  --%-22s %s\n", "help", "print this and exit");
+}
+
+[[noreturn]] void fail(const char* program, const std::vector<option_spec>& specs,
+                       const std::string& problem) {
+  std::fprintf(stderr, "%s: %s\n\n", program, problem.c_str());
+  print_usage(stderr, program, specs);
+  std::exit(2);
+}
+
+} // namespace
+
+endpoint_config endpoint_config::from_args(int argc, char** argv,
+                                           const std::vector<cli_option>& extra) {
+  endpoint_config cfg;
+  std::size_t idle_ms = static_cast<std::size_t>(cfg.idle_timeout.count());
+  std::vector<option_spec> specs{
+    {"host", "address to listen on", cfg.host,
+     [&](std::string_view v) { cfg.host = std::string{v}; return !v.empty(); }},
+    {"port", "TCP port (0: any free port)", std::to_string(cfg.port),
+     integer_setter(cfg.port, std::uint16_t{0})},
+    {"idle-timeout-ms", "close a WebSocket that sends nothing for this long",
+     std::to_string(idle_ms), integer_setter(idle_ms, std::size_t{1})},
+    {"max-frame-size", "largest WebSocket message in bytes (larger: close 1009)",
+     std::to_string(cfg.max_frame_size), integer_setter(cfg.max_frame_size, std::size_t{64})},
+    {"max-channels", "channels per connection", std::to_string(cfg.max_channels),
+     integer_setter(cfg.max_channels, std::size_t{1})},
+    {"max-outbound-bytes", "bytes queued for a slow client before it is closed (1008)",
+     std::to_string(cfg.max_outbound_bytes),
+     integer_setter(cfg.max_outbound_bytes, std::size_t{1024})},
+    {"io-threads", "threads running network I/O", std::to_string(cfg.io_threads),
+     integer_setter(cfg.io_threads, 1u)},
+    {"scheduler-threads", "threads running actors", std::to_string(cfg.scheduler_threads),
+     integer_setter(cfg.scheduler_threads, 1u)},
+    {"log-level", "debug, info, warning or error", cfg.log_level,
+     [&](std::string_view v) {
+       cfg.log_level = std::string{v};
+       return v == "debug" || v == "info" || v == "warning" || v == "error";
+     }},
+  };
+  for (auto& opt : extra)
+    specs.push_back({opt.name, opt.help, *opt.value, [target = opt.value](std::string_view v) {
+                       *target = std::string{v};
+                       return true;
+                     }});
+  const char* program = argc > 0 ? argv[0] : "phx";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_usage(stdout, program, specs);
+      std::exit(0);
+    }
+    if (arg.substr(0, 2) != "--")
+      fail(program, specs, "unexpected argument \"" + std::string{arg} + "\"");
+    arg.remove_prefix(2);
+    auto eq = arg.find('=');
+    auto name = arg.substr(0, eq);
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const option_spec& s) { return s.name == name; });
+    if (spec == specs.end())
+      fail(program, specs, "unknown option --" + std::string{name});
+    std::string_view value;
+    if (eq != std::string_view::npos)
+      value = arg.substr(eq + 1);
+    else if (i + 1 < argc)
+      value = argv[++i];
+    else
+      fail(program, specs, "option --" + std::string{name} + " needs a value");
+    if (!spec->set(value))
+      fail(program, specs, "bad value \"" + std::string{value} + "\" for --" + std::string{name});
+  }
+  cfg.idle_timeout = std::chrono::milliseconds(idle_ms);
+  return cfg;
+}
+
+} // namespace phx

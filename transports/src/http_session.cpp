@@ -1,0 +1,235 @@
+#include "http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "phx/actors/connection.hpp"
+#include "phx/protocol/log.hpp"
+#include "phx/protocol/serializer.hpp"
+#include "query_params.hpp"
+#include "static_files.hpp"
+#include "websocket_session.hpp"
+
+namespace phx::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+
+namespace {
+
+constexpr auto request_timeout = std::chrono::seconds(30);
+constexpr std::string_view bearer_prefix = "base64url.bearer.phx.";
+
+http_session::response make_response(const http_session::request& req, http::status status,
+                                     std::string content_type, std::string body) {
+  http_session::response res{status, req.version()};
+  res.set(http::field::server, "phoenix-caf");
+  res.set(http::field::content_type, content_type);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+http_session::response text_response(const http_session::request& req, http::status status,
+                                     std::string body) {
+  return make_response(req, status, "text/plain; charset=utf-8", std::move(body));
+}
+
+// Splits a header list ("phoenix, base64url.bearer.phx.abc") into items.
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty())
+      items.emplace_back(item);
+    if (comma == std::string_view::npos)
+      break;
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos)
+    return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+} // namespace
+
+http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server_state> state)
+  : stream_(std::move(socket)), state_(std::move(state)) {
+}
+
+void http_session::run() {
+  net::dispatch(stream_.get_executor(),
+                beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->body_limit(state_->config.max_http_body);
+  stream_.expires_after(request_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) {
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    request req;
+    return write(text_response(req, http::status::payload_too_large, "request body too large\n"));
+  }
+  if (ec)
+    return; // timeouts, resets, malformed requests: just close
+  auto req = parser_->release();
+  auto [path, query] = split_target(req.target());
+  if (websocket::is_upgrade(req)) {
+    for (auto& mount : state_->sockets)
+      if (path == mount.path + "/websocket")
+        return upgrade(std::move(req), mount);
+    return write(text_response(req, http::status::not_found, "no socket mounted here\n"));
+  }
+  write(handle(req));
+}
+
+void http_session::upgrade(request req, const socket_mount& mount) {
+  auto [path, query] = split_target(req.target());
+  auto params = parse_query(query);
+  auto vsn_param = params.find("vsn");
+  auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
+                                                                  : std::string{};
+  auto* format = serializer_for_vsn(vsn);
+  if (!format) {
+    log(log_level::warning, "refusing connect on ", mount.path, ": transport version \"", vsn,
+        "\" matches neither ~> 1.0.0 nor ~> 2.0.0");
+    return write(text_response(req, http::status::forbidden, ""));
+  }
+  auto info = std::make_shared<connect_info>();
+  info->transport = "websocket";
+  beast::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    info->peer_address = peer.address().to_string();
+  info->user_agent = std::string{req[http::field::user_agent]};
+  // phoenix.js 1.8 offers "phoenix" plus its authToken as a subprotocol; the
+  // answer must name "phoenix" or browsers fail the handshake (PROTOCOL.md 3.7).
+  std::string subprotocol;
+  for (auto& item : split_list(req[http::field::sec_websocket_protocol])) {
+    if (item == "phoenix")
+      subprotocol = item;
+    else if (item.compare(0, bearer_prefix.size(), bearer_prefix) == 0)
+      info->auth_token = decode_base64(std::string_view{item}.substr(bearer_prefix.size()));
+  }
+  socket sock{info};
+  bool accepted = false;
+  std::optional<std::string> id;
+  try {
+    accepted = mount.handler->connect(params, sock);
+    if (accepted)
+      id = mount.handler->id(sock);
+  } catch (const std::exception& e) {
+    log(log_level::error, "socket handler at ", mount.path, " threw in connect: ", e.what());
+    accepted = false;
+  }
+  if (!accepted) {
+    log(log_level::info, "connect refused on ", mount.path, " for ", info->peer_address);
+    return write(text_response(req, http::status::forbidden, ""));
+  }
+  auto session = std::make_shared<websocket_session>(std::move(stream_), state_, subprotocol);
+  connection_setup setup;
+  setup.sink = session;
+  setup.format = format;
+  setup.base = std::move(sock);
+  setup.id = std::move(id);
+  setup.routes = mount.routes;
+  setup.pubsub = state_->pubsub;
+  setup.limits.max_channels = state_->config.max_channels;
+  auto connection = spawn_connection(state_->system, std::move(setup));
+  session->start(std::move(connection), std::move(req));
+}
+
+http_session::response http_session::handle(const request& req) {
+  auto [path, query] = split_target(req.target());
+  for (auto& mount : state_->sockets)
+    if (path == mount.path + "/websocket")
+      return text_response(req, http::status::bad_request, "WebSocket upgrade required\n");
+  bool path_known = false;
+  for (auto& route : state_->routes) {
+    if (path != route.path)
+      continue;
+    path_known = true;
+    if (req.method_string() != route.method)
+      continue;
+    http_request in;
+    in.method = std::string{req.method_string()};
+    in.path = std::string{path};
+    in.query = std::string{query};
+    in.body = req.body();
+    in.content_type = std::string{req[http::field::content_type]};
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      in.peer_address = peer.address().to_string();
+      in.peer_is_loopback = peer.address().is_loopback();
+    }
+    http_response out;
+    try {
+      out = route.handler(in);
+    } catch (const std::exception& e) {
+      log(log_level::error, "HTTP handler for ", route.method, " ", route.path, " threw: ", e.what());
+      return make_response(req, http::status::internal_server_error, "application/json",
+                           R"({"error":"internal error"})");
+    }
+    auto res = make_response(req, static_cast<http::status>(out.status), out.content_type,
+                             std::move(out.body));
+    for (auto& [name, value] : out.headers)
+      res.set(name, value);
+    return res;
+  }
+  if (path_known)
+    return text_response(req, http::status::method_not_allowed, "method not allowed\n");
+  if (req.method() == http::verb::get || req.method() == http::verb::head) {
+    for (auto& mount : state_->statics) {
+      if (auto file = read_static_file(mount.prefix, mount.directory, path)) {
+        auto res = make_response(req, http::status::ok, file->content_type, std::move(file->body));
+        res.set(http::field::cache_control, "no-cache");
+        if (req.method() == http::verb::head)
+          res.body().clear(); // Content-Length stays that of the file
+        return res;
+      }
+    }
+  }
+  return text_response(req, http::status::not_found, "not found\n");
+}
+
+void http_session::write(response res) {
+  auto sp = std::make_shared<response>(std::move(res));
+  bool close = sp->need_eof();
+  http::async_write(stream_, *sp,
+                    [self = shared_from_this(), sp, close](beast::error_code ec, std::size_t n) {
+                      self->on_write(close, ec, n);
+                    });
+}
+
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (ec)
+    return;
+  if (close) {
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    return;
+  }
+  do_read();
+}
+
+} // namespace phx::detail

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "server_state.hpp"
+
+namespace phx::detail {
+
+/// One HTTP connection: reads requests (keep-alive), hands WebSocket upgrades
+/// of a mounted socket to websocket_session after the socket handler's
+/// connect, and answers the rest from routes and static files.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  using request = boost::beast::http::request<boost::beast::http::string_body>;
+  using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+  http_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+
+  void run();
+
+private:
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void write(response res);
+  void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+  // Upgrades to a WebSocket, or answers why not (400, 403, 404).
+  void upgrade(request req, const socket_mount& mount);
+  response handle(const request& req);
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::shared_ptr<server_state> state_;
+};
+
+} // namespace phx::detail

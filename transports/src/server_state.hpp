@@ -1,0 +1,62 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "phx/actors/router.hpp"
+#include "phx/actors/socket_handler.hpp"
+#include "phx/pubsub/pubsub.hpp"
+#include "phx/transports/endpoint_config.hpp"
+#include "phx/transports/http_message.hpp"
+
+namespace phx::detail {
+
+class websocket_session;
+
+/// A socket handler mounted at a path, with its routes built once.
+struct socket_mount {
+  std::string path; ///< "/socket"
+  std::shared_ptr<socket_handler> handler;
+  std::shared_ptr<const router> routes;
+};
+
+struct static_mount {
+  std::string prefix;    ///< "/" or "/vendor/"
+  std::string directory;
+};
+
+struct http_route {
+  std::string method;
+  std::string path;
+  http_handler handler;
+};
+
+/// What every HTTP and WebSocket session of one endpoint shares. Mounts are
+/// fixed before start(); only the live-session table changes afterwards.
+struct server_state {
+  server_state(const endpoint_config& cfg, caf::actor_system& sys, phx::pubsub ps)
+    : config(cfg), system(sys), pubsub(std::move(ps)) {}
+
+  const endpoint_config& config;
+  caf::actor_system& system;
+  phx::pubsub pubsub;
+  std::vector<socket_mount> sockets;
+  std::vector<static_mount> statics;
+  std::vector<http_route> routes;
+
+  // Live WebSocket sessions, so that shutdown can close each one.
+  void add_session(websocket_session* key, std::weak_ptr<websocket_session> session);
+  void remove_session(websocket_session* key);
+  std::vector<std::shared_ptr<websocket_session>> live_sessions();
+
+private:
+  std::mutex sessions_mtx_;
+  std::unordered_map<websocket_session*, std::weak_ptr<websocket_session>> sessions_;
+};
+
+} // namespace phx::detail
