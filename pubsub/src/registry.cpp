@@ -32,6 +32,10 @@ public:
       [this](publish_atom, const broadcast_ptr& msg, const caf::actor_addr& from) {
         publish(*msg, msg, from);
       },
+      [this](count_atom, const std::string& topic) -> size_t {
+        auto i = topics_.find(topic);
+        return i == topics_.end() ? 0 : i->second.size();
+      },
     };
   }
 

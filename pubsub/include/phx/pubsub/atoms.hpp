@@ -12,6 +12,8 @@ namespace phx {
 using subscribe_atom = caf::atom_constant<caf::atom("phx_sub")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("phx_unsub")>;
 using publish_atom = caf::atom_constant<caf::atom("phx_pub")>;
+/// (count_atom, std::string topic) -> size_t: subscribers of a topic (diagnostics).
+using count_atom = caf::atom_constant<caf::atom("phx_count")>;
 /// A broadcast delivered to a plain or intercepting subscriber.
 using broadcast_atom = caf::atom_constant<caf::atom("phx_bcast")>;
 

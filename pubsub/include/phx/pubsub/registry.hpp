@@ -16,6 +16,7 @@ namespace phx {
 ///   subscriber of the topic but `from` (an invalid address excludes nobody).
 ///   Non-intercepted events go to fastlane sinks as one shared encoded frame
 ///   per serializer; the rest get `(broadcast_atom, broadcast_ptr)`.
+/// - `(count_atom, std::string topic) -> size_t`: how many subscribers it has.
 caf::actor spawn_registry(caf::actor_system& sys);
 
 } // namespace phx

@@ -1,0 +1,44 @@
+#include "phx/actors/router.hpp"
+
+#include <doctest/doctest.h>
+
+namespace {
+
+template <int N>
+struct tagged_channel : phx::channel {
+  phx::join_result join(const std::string&, const phx::json&, phx::socket&) override {
+    return phx::join_result::ok({{"tag", N}});
+  }
+};
+
+int tag_of(const phx::route* r) {
+  phx::socket s;
+  auto ch = r->make();
+  return ch->join("", {}, s).response()["tag"].get<int>();
+}
+
+} // namespace
+
+TEST_CASE("routes are tried in declaration order and the first match wins") {
+  phx::router r;
+  r.channel<tagged_channel<1>>("food*").channel<tagged_channel<2>>("foo*");
+  REQUIRE(r.match("food:1") != nullptr);
+  CHECK(tag_of(r.match("food:1")) == 1);
+  CHECK(tag_of(r.match("foo:1")) == 2);
+  CHECK(r.match("bar") == nullptr);
+}
+
+TEST_CASE("route assigns are kept, and must be an object") {
+  phx::router r;
+  r.channel<tagged_channel<1>>("room:*", {{"kind", "room"}});
+  CHECK(r.match("room:1")->assigns == phx::json{{"kind", "room"}});
+  CHECK_THROWS(r.channel<tagged_channel<1>>("x", phx::json::array()));
+}
+
+TEST_CASE("each join gets a fresh channel instance") {
+  phx::router r;
+  r.channel<tagged_channel<3>>("t");
+  auto a = r.match("t")->make();
+  auto b = r.match("t")->make();
+  CHECK(a.get() != b.get());
+}

@@ -1,0 +1,105 @@
+#include "phx/protocol/serializer.hpp"
+
+#include <doctest/doctest.h>
+
+using phx::json;
+
+namespace {
+
+json parse(const phx::frame& f) {
+  return json::parse(*f.bytes);
+}
+
+} // namespace
+
+TEST_CASE("vsn negotiation follows Phoenix's ~> 1.0.0 and ~> 2.0.0") {
+  CHECK(phx::serializer_for_vsn("") == &phx::v1_json_serializer());
+  CHECK(phx::serializer_for_vsn("1.0.0") == &phx::v1_json_serializer());
+  CHECK(phx::serializer_for_vsn("1.0.7") == &phx::v1_json_serializer());
+  CHECK(phx::serializer_for_vsn("2.0.0") == &phx::v2_json_serializer());
+  CHECK(phx::serializer_for_vsn("2.0.3") == &phx::v2_json_serializer());
+  for (auto bad : {"2", "2.0", "abc", "1.1.0", "3.0.0", "123.1.1", "2.0.x", "2..0", "-1.0.0"})
+    CHECK_MESSAGE(phx::serializer_for_vsn(bad) == nullptr, bad);
+}
+
+TEST_CASE("V2 decodes the five-element array and keeps refs as sent") {
+  auto r = phx::v2_json_serializer().decode(R"(["1","2","room:1","ping",{"a":1},"extra"])", false);
+  REQUIRE(r.ok());
+  CHECK(r.msg.join_ref == "1");
+  CHECK(r.msg.ref == "2");
+  CHECK(r.msg.topic == "room:1");
+  CHECK(r.msg.event == "ping");
+  CHECK(r.msg.payload == json{{"a", 1}});
+  auto numeric = phx::v2_json_serializer().decode(R"([null,7,"t","e",[1,2]])", false);
+  REQUIRE(numeric.ok());
+  CHECK(numeric.msg.join_ref.is_null());
+  CHECK(numeric.msg.ref == 7);
+  CHECK(numeric.msg.payload == json::array({1, 2}));
+}
+
+TEST_CASE("V2 refuses frames that do not decode, saying why") {
+  auto& v2 = phx::v2_json_serializer();
+  for (auto bad : {"", "not json", "{}", R"(["1","2","t","e"])", R"([1,2,3,"e",{}])",
+                   R"(["1","2","t",null,{}])", "[1,2,"})
+    CHECK_MESSAGE(!v2.decode(bad, false).ok(), bad);
+  auto bin = v2.decode("\x00\x01", true);
+  CHECK(!bin.ok());
+  CHECK(bin.error.find("binary") != std::string::npos);
+}
+
+TEST_CASE("V2 encodes replies, pushes and broadcasts as PROTOCOL.md 1.4 shows") {
+  auto& v2 = phx::v2_json_serializer();
+  auto reply = parse(v2.encode_reply("3", "4", "room:1", "ok", json{{"x", 1}}));
+  CHECK(reply == json::parse(R"(["3","4","room:1","phx_reply",{"status":"ok","response":{"x":1}}])"));
+  auto push = parse(v2.encode(phx::message{"3", nullptr, "room:1", "pushed", json{{"y", 2}}}));
+  CHECK(push == json::parse(R"(["3",null,"room:1","pushed",{"y":2}])"));
+  auto bcast = parse(v2.encode_broadcast("room:1", "shout", json::object()));
+  CHECK(bcast == json::parse(R"([null,null,"room:1","shout",{}])"));
+}
+
+TEST_CASE("V2 round trip: what it encodes it decodes") {
+  auto& v2 = phx::v2_json_serializer();
+  phx::message in{"1", "9", "room:é", "ev\"ent", json{{"nested", {{"k", {1, "two", nullptr}}}}}};
+  auto out = v2.decode(*v2.encode(in).bytes, false);
+  REQUIRE(out.ok());
+  CHECK(out.msg.join_ref == in.join_ref);
+  CHECK(out.msg.ref == in.ref);
+  CHECK(out.msg.topic == in.topic);
+  CHECK(out.msg.event == in.event);
+  CHECK(out.msg.payload == in.payload);
+}
+
+TEST_CASE("V1 decodes objects with topic, event, payload and ref; join_ref optional") {
+  auto& v1 = phx::v1_json_serializer();
+  auto r = v1.decode(R"({"topic":"room:1","event":"ping","payload":{},"ref":"5"})", false);
+  REQUIRE(r.ok());
+  CHECK(r.msg.ref == "5");
+  CHECK(r.msg.join_ref.is_null());
+  auto with_jr = v1.decode(R"({"topic":"t","event":"e","payload":1,"ref":null,"join_ref":"2"})", false);
+  REQUIRE(with_jr.ok());
+  CHECK(with_jr.msg.join_ref == "2");
+  for (auto bad : {R"({"topic":"t","event":"e","payload":{}})", R"(["1","2","t","e",{}])",
+                   R"({"topic":1,"event":"e","payload":{},"ref":null})", "nope"})
+    CHECK_MESSAGE(!v1.decode(bad, false).ok(), bad);
+}
+
+TEST_CASE("V1 output has exactly topic, event, payload and ref, never join_ref") {
+  auto& v1 = phx::v1_json_serializer();
+  auto reply = parse(v1.encode_reply("3", "4", "room:1", "error", json{{"reason", "x"}}));
+  CHECK(reply == json::parse(R"({"topic":"room:1","event":"phx_reply","ref":"4",
+                                  "payload":{"status":"error","response":{"reason":"x"}}})"));
+  auto close = parse(v1.encode(phx::message{"3", "3", "room:1", "phx_close", json::object()}));
+  CHECK(close.size() == 4);
+  CHECK_FALSE(close.contains("join_ref"));
+  CHECK(close["ref"] == "3");
+  auto round = v1.decode(*v1.encode(phx::message{nullptr, "8", "t", "e", json{{"a", 1}}}).bytes, false);
+  REQUIRE(round.ok());
+  CHECK(round.msg.ref == "8");
+  CHECK(round.msg.payload == json{{"a", 1}});
+}
+
+TEST_CASE("encoding never throws on invalid UTF-8 produced by a channel") {
+  std::string bad = "\xff\xfe";
+  auto f = phx::v2_json_serializer().encode_broadcast("t", "e", json{{"text", bad}});
+  CHECK(json::accept(*f.bytes));
+}

@@ -1,0 +1,167 @@
+#include "phx/pubsub/registry.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <doctest/doctest.h>
+
+#include "phx/pubsub/atoms.hpp"
+#include "phx/pubsub/pubsub.hpp"
+
+using namespace std::chrono_literals;
+using phx::json;
+
+namespace {
+
+/// A frame_sink that records what it is sent.
+class recording_sink : public phx::frame_sink {
+public:
+  void send(phx::frame f) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    frames_.push_back(std::move(f));
+    cv_.notify_all();
+  }
+  void close(phx::close_code, std::string) override {}
+
+  /// Waits until `n` frames arrived (or 2 s passed); returns what arrived.
+  std::vector<phx::frame> wait_for(std::size_t n) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    cv_.wait_for(guard, 2s, [&] { return frames_.size() >= n; });
+    return frames_;
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<phx::frame> frames_;
+};
+
+caf::behavior idle_subscriber(caf::event_based_actor*) {
+  return {[](int) {}};
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  phx::pubsub ps{phx::spawn_registry(sys)};
+  caf::scoped_actor self{sys};
+
+  ~fixture() { caf::anon_send_exit(ps.registry(), caf::exit_reason::user_shutdown); }
+
+  phx::subscription fastlane(const caf::actor& who, std::shared_ptr<recording_sink> sink,
+                             std::vector<std::string> intercepts = {}) {
+    phx::subscription sub{who, std::move(sink), &phx::v2_json_serializer(), nullptr};
+    if (!intercepts.empty())
+      sub.intercepts = std::make_shared<const std::vector<std::string>>(std::move(intercepts));
+    return sub;
+  }
+
+  size_t count(const std::string& topic) {
+    size_t result = 0;
+    self->request(ps.registry(), 2s, phx::count_atom::value, topic)
+      .receive([&](size_t n) { result = n; }, [&](caf::error&) { result = 9999; });
+    return result;
+  }
+
+  // Waits (bounded) until `topic` has `n` subscribers.
+  bool await_count(const std::string& topic, size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      if (count(topic) == n)
+        return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "a broadcast is encoded once and the same frame reaches every sink") {
+  auto a = sys.spawn(idle_subscriber);
+  auto b = sys.spawn(idle_subscriber);
+  auto sink_a = std::make_shared<recording_sink>();
+  auto sink_b = std::make_shared<recording_sink>();
+  ps.subscribe("room:1", fastlane(a, sink_a));
+  ps.subscribe("room:1", fastlane(b, sink_b));
+  REQUIRE(await_count("room:1", 2));
+  REQUIRE_FALSE(ps.broadcast("room:1", "shout", json{{"n", 1}}));
+  auto got_a = sink_a->wait_for(1);
+  auto got_b = sink_b->wait_for(1);
+  REQUIRE(got_a.size() == 1);
+  REQUIRE(got_b.size() == 1);
+  CHECK(got_a[0].bytes.get() == got_b[0].bytes.get()); // shared, not copied
+  CHECK(json::parse(*got_a[0].bytes) == json::parse(R"([null,null,"room:1","shout",{"n":1}])"));
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+  self->send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(fixture, "broadcast_from skips the sender only") {
+  auto a = sys.spawn(idle_subscriber);
+  auto b = sys.spawn(idle_subscriber);
+  auto sink_a = std::make_shared<recording_sink>();
+  auto sink_b = std::make_shared<recording_sink>();
+  ps.subscribe("t", fastlane(a, sink_a));
+  ps.subscribe("t", fastlane(b, sink_b));
+  REQUIRE(await_count("t", 2));
+  REQUIRE_FALSE(ps.broadcast_from(a.address(), "t", "e", json{{"from", "a"}}));
+  REQUIRE_FALSE(ps.broadcast("t", "e", json{{"from", "all"}}));
+  auto got_b = sink_b->wait_for(2);
+  auto got_a = sink_a->wait_for(1);
+  CHECK(got_b.size() == 2);
+  REQUIRE(got_a.size() == 1); // only the second broadcast
+  CHECK(json::parse(*got_a[0].bytes)[4] == json{{"from", "all"}});
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+  self->send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(fixture, "intercepted events and plain subscribers get the broadcast itself") {
+  auto sink = std::make_shared<recording_sink>();
+  ps.subscribe("t", fastlane(self, sink, {"filtered"}));
+  REQUIRE(await_count("t", 1));
+  REQUIRE_FALSE(ps.broadcast("t", "filtered", json{{"x", 1}}));
+  std::string event;
+  self->receive([&](phx::broadcast_atom, const phx::broadcast_ptr& msg) { event = msg->event; },
+                caf::after(2s) >> [] {});
+  CHECK(event == "filtered");
+  REQUIRE_FALSE(ps.broadcast("t", "other", json::object())); // not intercepted: fastlane
+  CHECK(sink->wait_for(1).size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "dead subscribers vanish from every topic; unsubscribe removes one") {
+  auto a = sys.spawn(idle_subscriber);
+  auto b = sys.spawn(idle_subscriber);
+  auto sink = std::make_shared<recording_sink>();
+  ps.subscribe("x", fastlane(a, sink));
+  ps.subscribe("y", fastlane(a, sink));
+  ps.subscribe("x", fastlane(b, sink));
+  REQUIRE(await_count("x", 2));
+  REQUIRE(await_count("y", 1));
+  self->send_exit(a, caf::exit_reason::kill);
+  CHECK(await_count("x", 1));
+  CHECK(await_count("y", 0));
+  ps.unsubscribe("x", b);
+  CHECK(await_count("x", 0));
+  self->send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(fixture, "subscribing twice replaces the entry instead of delivering twice") {
+  auto a = sys.spawn(idle_subscriber);
+  auto sink = std::make_shared<recording_sink>();
+  ps.subscribe("t", fastlane(a, sink));
+  ps.subscribe("t", fastlane(a, sink));
+  REQUIRE(await_count("t", 1));
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(fixture, "payloads that are not objects are refused before sending") {
+  CHECK(ps.broadcast("t", "e", json::array()));
+  CHECK(ps.broadcast("t", "e", "text"));
+  CHECK(phx::pubsub{}.broadcast("t", "e", json::object()));
+}
