@@ -57,6 +57,7 @@ void connection_actor::on_exit() {
 }
 
 void connection_actor::on_frame(const std::string& data, bool binary) {
+  setup_.sink->frame_consumed();
   if (closing_)
     return;
   auto decoded = setup_.format->decode(data, binary);

@@ -18,6 +18,10 @@ namespace {
 // connection holds only a small one.
 constexpr std::size_t idle_buffer_capacity = 4096;
 
+// Frames a client may have in the connection actor's mailbox before reading
+// pauses (read backpressure against floods).
+constexpr unsigned max_frames_in_flight = 256;
+
 } // namespace
 
 websocket_session::websocket_session(beast::tcp_stream&& stream,
@@ -86,7 +90,23 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   if (buffer_.capacity() > idle_buffer_capacity)
     buffer_.shrink_to_fit();
   deliver_frame(connection_, std::move(data), ws_.got_binary());
+  if (frames_in_flight_.fetch_add(1) + 1 >= max_frames_in_flight) {
+    read_paused_ = true; // frame_consumed resumes
+    return;
+  }
   do_read();
+}
+
+void websocket_session::frame_consumed() {
+  // Only the step down from the limit resumes: that is when on_read paused.
+  if (frames_in_flight_.fetch_sub(1) != max_frames_in_flight)
+    return;
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->read_paused_ && !self->finished_) {
+      self->read_paused_ = false;
+      self->do_read();
+    }
+  });
 }
 
 void websocket_session::send(frame f) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,7 @@ public:
 
   void send(frame f) override;
   void close(close_code code, std::string reason) override;
+  void frame_consumed() override;
 
   /// Ends the session at once, without a close handshake. Only for shutdown,
   /// once the I/O threads have stopped.
@@ -65,6 +67,10 @@ private:
   std::vector<frame> batch_;
   std::size_t batch_pos_ = 0;
   bool finished_ = false;
+  bool read_paused_ = false;
+
+  // Frames handed to the connection actor and not yet handled by it.
+  std::atomic<unsigned> frames_in_flight_{0};
 
   // Shared with other threads, under mtx_.
   std::mutex mtx_;

@@ -23,6 +23,11 @@ public:
   /// Closes the connection after the frames already queued, with `code` and
   /// `reason` in the close frame.
   virtual void close(close_code code, std::string reason) = 0;
+
+  /// Called by the connection actor after it handled one frame the transport
+  /// gave it. Transports stop reading while too many frames are in flight, so
+  /// a client flooding a busy connection cannot grow its mailbox without bound.
+  virtual void frame_consumed() {}
 };
 
 using frame_sink_ptr = std::shared_ptr<frame_sink>;

@@ -1,0 +1,92 @@
+// The chat page: the stock Phoenix client (global `Phoenix`) talking to phx-chat.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const nameInput = $("name"), roomInput = $("room"), bodyInput = $("body");
+const messages = $("messages"), status = $("status"), roomLabel = $("room-label");
+
+let socket = null, socketName = null;  // one socket per name: the name is in its params
+let channel = null;                    // the room we are in
+
+// Append one line to the list. textContent only: user text is never parsed as HTML.
+function addLine(className, name, text) {
+  const li = document.createElement("li");
+  li.className = className;
+  if (name !== null) {
+    const who = document.createElement("span");
+    who.className = "name";
+    who.textContent = name;
+    li.append(who, " ");
+  }
+  const what = document.createElement("span");
+  what.className = "text";
+  what.textContent = text;
+  li.append(what);
+  messages.append(li);
+  li.scrollIntoView({ block: "end" });
+}
+const systemLine = (text) => addLine("system", null, text);
+const errorLine = (text) => addLine("system error", null, text);
+
+function setStatus(state) {
+  status.textContent = state;
+  status.className = "status " + state;
+}
+
+function setCanSend(on) {
+  bodyInput.disabled = $("send").disabled = !on;
+  if (on) bodyInput.focus();
+}
+
+function connect(name) {
+  if (socket) socket.disconnect();
+  const s = socket = new Phoenix.Socket("/socket", { params: { name } });
+  socketName = name;
+  // The client reconnects (and rejoins the channel) by itself, so these only
+  // update the indicator. `s === socket` ignores a replaced socket's late close.
+  s.onOpen(() => s === socket && setStatus("connected"));
+  s.onClose(() => s === socket && setStatus("disconnected"));
+  s.onError(() => s === socket && setStatus("disconnected"));
+  s.connect();
+}
+
+function join(name, room) {
+  if (channel) channel.leave();           // leave the previous room first
+  if (name !== socketName) connect(name); // a new name needs a new socket
+
+  messages.replaceChildren();
+  roomLabel.textContent = `Joining “${room}”…`;
+  setCanSend(false);
+
+  const ch = channel = socket.channel("room:" + room, { name });
+  // Until the server acknowledges our leave, the old channel still receives
+  // broadcasts; `ch === channel` keeps them out of the new room's list.
+  ch.on("new_msg", (msg) => ch === channel && addLine("msg", msg.name, msg.body));
+  // May arrive before or after the join reply; either way it is just a line.
+  ch.on("user_joined", (msg) => ch === channel && systemLine(`${msg.name} joined`));
+  ch.join()
+    .receive("ok", () => {
+      roomLabel.textContent = `Room “${room}”, as ${name}`;
+      setCanSend(true);
+    })
+    .receive("error", (resp) => errorLine("Join failed: " + (resp.reason || JSON.stringify(resp))))
+    .receive("timeout", () => errorLine("Join timed out, retrying…"));
+}
+
+$("join-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const name = nameInput.value.trim(), room = roomInput.value.trim() || "lobby";
+  if (name) join(name, room);
+});
+
+// A form submit covers both the Send button and Enter in the input.
+$("send-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const body = bodyInput.value.trim();
+  if (!channel || !body) return;
+  bodyInput.value = "";
+  // No local echo: the server broadcasts the message to us as well.
+  channel.push("new_msg", { body })
+    .receive("error", (resp) => errorLine("Not sent: " + resp.reason))
+    .receive("timeout", () => errorLine("Not sent (timed out): " + body));
+});

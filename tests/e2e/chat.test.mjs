@@ -1,0 +1,240 @@
+// Browser end-to-end test of the chat demo: Debian's chromium, driven by
+// playwright-core, opens the page served by phx-chat as two users and checks
+// that a message typed by one shows up for both.
+//
+//   node --test tests/e2e/            (PHX_CHAT_BIN overrides the binary)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.PHX_CHAT_BIN || '/work/main/build/apps/chat/phx-chat';
+const HOST = '127.0.0.1';
+const WAIT = 10_000;          // every single wait is bounded by this
+const TEST_TIMEOUT = 60_000;  // and every test by this
+
+let server;          // { proc, port, log() }
+let browser;
+const pages = [];    // every page opened, for screenshots on failure
+
+// ---- server -----------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: HOST, port });
+    const done = (ok) => { sock.destroy(); resolve(ok); };
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+    sock.setTimeout(1000, () => done(false));
+  });
+}
+
+async function startServer() {
+  const port = await freePort();
+  let output = '';
+  const proc = spawn(BIN, ['--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (chunk) => { output = (output + chunk).slice(-64_000); };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  let exited = null;
+  const exit = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => { exited = { code, signal }; resolve(); });
+    proc.once('error', (err) => { exited = { error: err.message }; resolve(); });
+  });
+  const s = { proc, port, exit, log: () => output, exited: () => exited };
+
+  const deadline = Date.now() + WAIT;
+  while (!(await canConnect(port))) {
+    if (exited) throw new Error(`${BIN} exited early (${JSON.stringify(exited)}):\n${output}`);
+    if (Date.now() > deadline) {
+      await stopServer(s);
+      throw new Error(`${BIN} did not accept connections on ${HOST}:${port} within ${WAIT} ms:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return s;
+}
+
+async function stopServer(s) {
+  if (!s || s.exited()) return;
+  s.proc.kill('SIGTERM');
+  const killed = await Promise.race([s.exit.then(() => true), sleep(3000).then(() => false)]);
+  if (!killed) {
+    s.proc.kill('SIGKILL');
+    await s.exit;
+  }
+}
+
+// Whatever happens, do not leave the server behind.
+process.on('exit', () => { if (server && !server.exited()) server.proc.kill('SIGKILL'); });
+
+// ---- browser ----------------------------------------------------------------
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    timeout: WAIT * 3,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // Only 127.0.0.1: any other host name fails to resolve.
+      `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${HOST}`,
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopServer(server);
+});
+
+/** A fresh browser context (its own cookies and storage) on the chat page. */
+async function openChat(label) {
+  const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
+  context.setDefaultTimeout(WAIT);
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (err) => page.errors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') page.errors.push(`${msg.text()} (${msg.location().url})`);
+  });
+  pages.push({ label, page });
+  await page.goto(`http://${HOST}:${server.port}/`, { timeout: WAIT });
+  return page;
+}
+
+async function joinRoom(page, name, room) {
+  await page.fill('#name', name);
+  if (room !== undefined) await page.fill('#room', room);
+  await page.click('#join');
+  // The input is enabled once the join reply is ok.
+  await page.locator('#body:enabled').waitFor({ timeout: WAIT });
+}
+
+async function waitForStatus(page, text) {
+  await page.waitForFunction((t) => document.querySelector('#status')?.textContent.trim() === t,
+                             text, { timeout: WAIT });
+}
+
+/** The `.msg` element whose text has `body`; waits until it is there. */
+async function waitForMessage(page, name, body) {
+  const msg = page.locator('#messages .msg', { hasText: body });
+  await msg.first().waitFor({ timeout: WAIT });
+  const text = await msg.first().textContent();
+  assert.ok(text.includes(name), `message "${text}" should name its sender ${name}`);
+  return msg;
+}
+
+async function messageBodies(page) {
+  return page.locator('#messages .msg').allTextContents();
+}
+
+/** Runs `body`; on failure prints the server's output and screenshots every page. */
+function withDiagnostics(fn) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      console.error(`---- ${BIN} output ----\n${server?.log() ?? '(no server)'}\n---- end ----`);
+      for (const { label, page } of pages) {
+        if (page.isClosed()) continue;
+        const file = path.join(os.tmpdir(), `phx-chat-e2e-${label}-${Date.now()}.png`);
+        try {
+          await page.screenshot({ path: file, timeout: 5000 });
+          console.error(`screenshot of ${label}: ${file}`);
+        } catch (e) {
+          console.error(`screenshot of ${label} failed: ${e.message}`);
+        }
+        if (page.errors.length) console.error(`${label} page errors:\n  ${page.errors.join('\n  ')}`);
+      }
+      throw err;
+    }
+  };
+}
+
+// ---- tests ------------------------------------------------------------------
+
+test('two users chat in the same room', { timeout: TEST_TIMEOUT }, withDiagnostics(async () => {
+  const alice = await openChat('alice');
+  const bob = await openChat('bob');
+  assert.equal(await alice.inputValue('#room'), 'lobby', 'the room defaults to lobby');
+
+  await joinRoom(alice, 'alice');            // default room: lobby
+  await joinRoom(bob, 'bob', 'lobby');
+  await waitForStatus(alice, 'connected');
+  await waitForStatus(bob, 'connected');
+
+  // alice, already in the room, is told that bob joined.
+  await alice.locator('#messages .system', { hasText: 'bob joined' }).waitFor({ timeout: WAIT });
+
+  // alice sends with Enter, bob with the Send button.
+  await alice.fill('#body', 'hello from alice');
+  await alice.press('#body', 'Enter');
+  await waitForMessage(bob, 'alice', 'hello from alice');
+  await waitForMessage(alice, 'alice', 'hello from alice');
+  assert.equal(await alice.inputValue('#body'), '', 'the input is cleared after sending');
+
+  await bob.fill('#body', 'hi alice, bob here');
+  await bob.click('#send');
+  await waitForMessage(alice, 'bob', 'hi alice, bob here');
+  await waitForMessage(bob, 'bob', 'hi alice, bob here');
+
+  // User text is shown as text, never parsed as HTML.
+  const markup = '<img src=x onerror="window.pwned=1"><b>bold?</b>';
+  await alice.fill('#body', markup);
+  await alice.press('#body', 'Enter');
+  const shown = await waitForMessage(bob, 'alice', markup);
+  assert.equal(await shown.locator('img, b').count(), 0, 'no element made from user text');
+  assert.equal(await bob.evaluate(() => window.pwned), undefined);
+
+  // Each message arrived exactly once, in order, for both.
+  for (const page of [alice, bob]) {
+    const bodies = await messageBodies(page);
+    assert.equal(bodies.length, 3, `three messages, got ${JSON.stringify(bodies)}`);
+    assert.ok(bodies[0].includes('hello from alice') && bodies[1].includes('hi alice, bob here'));
+  }
+  assert.deepEqual(alice.errors, [], 'no errors on alice\'s page');
+  assert.deepEqual(bob.errors, [], 'no errors on bob\'s page');
+}));
+
+test('switching rooms leaves the previous one', { timeout: TEST_TIMEOUT }, withDiagnostics(async () => {
+  const carol = await openChat('carol');
+  const dave = await openChat('dave');
+  await joinRoom(carol, 'carol', 'garden');
+  await joinRoom(dave, 'dave', 'garden');
+  await waitForStatus(dave, 'connected');
+
+  await joinRoom(dave, 'dave', 'kitchen');   // dave moves on
+  await carol.fill('#body', 'still in the garden');
+  await carol.press('#body', 'Enter');
+  await waitForMessage(carol, 'carol', 'still in the garden');
+
+  await dave.fill('#body', 'now in the kitchen');
+  await dave.press('#body', 'Enter');
+  await waitForMessage(dave, 'dave', 'now in the kitchen');
+  // carol's echo came back and so did dave's own one; a copy for the other
+  // room would have been broadcast at the same time, so a short grace is enough.
+  await sleep(300);
+  assert.ok(!(await messageBodies(dave)).some((b) => b.includes('still in the garden')),
+            'dave no longer gets the garden');
+  assert.ok(!(await messageBodies(carol)).some((b) => b.includes('now in the kitchen')),
+            'carol does not get the kitchen');
+  assert.deepEqual(dave.errors, [], 'no errors on dave\'s page');
+}));
