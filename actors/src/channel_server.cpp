@@ -31,6 +31,14 @@ caf::behavior channel_server::make_behavior() {
   };
 }
 
+void channel_server::on_exit() {
+  // Handles to the connection and the registry would otherwise keep a cycle
+  // of terminated actors alive.
+  connection_ = nullptr;
+  socket_ = socket{};
+  impl_.reset();
+}
+
 template <class F>
 bool channel_server::guarded(const char* callback, F&& f) {
   try {

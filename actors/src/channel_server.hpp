@@ -27,6 +27,8 @@ public:
 
   caf::behavior make_behavior() override;
 
+  void on_exit() override;
+
 private:
   void on_join(const message& join);
   void on_event(message& msg);

@@ -54,6 +54,8 @@ void connection_actor::on_exit() {
   for (auto& ch : channels_)
     send_exit(ch.server, caf::exit_reason::user_shutdown);
   channels_.clear();
+  // Break handle cycles (registry, sink) once terminated.
+  setup_ = connection_setup{};
 }
 
 void connection_actor::on_frame(const std::string& data, bool binary) {

@@ -39,6 +39,13 @@ public:
     };
   }
 
+  void on_exit() override {
+    // Subscriptions hold strong handles (and the subscribers hold this
+    // registry): drop them so that no cycle outlives the actors.
+    topics_.clear();
+    topics_of_.clear();
+  }
+
 private:
   void add(std::string topic, subscription sub) {
     if (!sub.subscriber)

@@ -203,6 +203,7 @@ test('two users chat in the same room', { timeout: TEST_TIMEOUT }, withDiagnosti
   const shown = await waitForMessage(bob, 'alice', markup);
   assert.equal(await shown.locator('img, b').count(), 0, 'no element made from user text');
   assert.equal(await bob.evaluate(() => window.pwned), undefined);
+  await waitForMessage(alice, 'alice', markup);
 
   // Each message arrived exactly once, in order, for both.
   for (const page of [alice, bob]) {

@@ -1,8 +1,6 @@
 #include "phx/pubsub/registry.hpp"
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -14,34 +12,14 @@
 
 #include "phx/pubsub/atoms.hpp"
 #include "phx/pubsub/pubsub.hpp"
+#include "recording_sink.hpp"
 
 using namespace std::chrono_literals;
 using phx::json;
 
 namespace {
 
-/// A frame_sink that records what it is sent.
-class recording_sink : public phx::frame_sink {
-public:
-  void send(phx::frame f) override {
-    std::lock_guard<std::mutex> guard{mtx_};
-    frames_.push_back(std::move(f));
-    cv_.notify_all();
-  }
-  void close(phx::close_code, std::string) override {}
-
-  /// Waits until `n` frames arrived (or 2 s passed); returns what arrived.
-  std::vector<phx::frame> wait_for(std::size_t n) {
-    std::unique_lock<std::mutex> guard{mtx_};
-    cv_.wait_for(guard, 2s, [&] { return frames_.size() >= n; });
-    return frames_;
-  }
-
-private:
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::vector<phx::frame> frames_;
-};
+using phx::test::recording_sink;
 
 // A subscriber that only stays alive. (A class, not a function: CAF 0.17's
 // function-based spawn without arguments dereferences a null pointer, which

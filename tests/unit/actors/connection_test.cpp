@@ -1,0 +1,208 @@
+#include "phx/actors/connection.hpp"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+#include <doctest/doctest.h>
+
+#include "phx/pubsub/registry.hpp"
+#include "recording_sink.hpp"
+
+using namespace std::chrono_literals;
+using phx::json;
+
+namespace {
+
+/// What terminate saw, across channel instances.
+struct terminations {
+  std::mutex mtx;
+  std::vector<std::string> reasons;
+
+  void add(std::string reason) {
+    std::lock_guard<std::mutex> guard{mtx};
+    reasons.push_back(std::move(reason));
+  }
+  // Waits (at most 2 s) until `n` terminations were seen.
+  std::vector<std::string> wait_for(std::size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        if (reasons.size() >= n)
+          return reasons;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    std::lock_guard<std::mutex> guard{mtx};
+    return reasons;
+  }
+};
+
+terminations* seen = nullptr;
+
+/// Topics say how to join: "t:refuse", "t:throw", "t:slow" (100 ms), else ok.
+class test_channel : public phx::channel {
+public:
+  phx::join_result join(const std::string& topic, const json&, phx::socket&) override {
+    if (topic == "t:refuse")
+      return phx::join_result::error({{"reason", "no"}});
+    if (topic == "t:throw")
+      throw std::runtime_error("join failed");
+    if (topic == "t:slow")
+      std::this_thread::sleep_for(100ms);
+    return phx::join_result::ok();
+  }
+  phx::in_result handle_in(const std::string& event, const json& payload, phx::socket&) override {
+    if (event == "crash")
+      throw std::runtime_error("crash requested");
+    if (event == "stop")
+      return phx::in_result::stop(phx::exit_reason::normal(), "ok", {{"bye", true}});
+    return phx::in_result::ok(payload);
+  }
+  void terminate(const phx::exit_reason& why, phx::socket&) override {
+    seen->add(why.to_string());
+  }
+};
+
+struct fixture {
+  // First member, last destroyed: the system's destructor waits for the
+  // channels, whose terminate still records here.
+  terminations terms;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  phx::pubsub ps{phx::spawn_registry(sys)};
+  std::shared_ptr<phx::test::recording_sink> sink = std::make_shared<phx::test::recording_sink>();
+  caf::actor conn;
+
+  explicit fixture(std::size_t max_channels = 100, std::optional<std::string> id = {}) {
+    seen = &terms;
+    auto routes = std::make_shared<phx::router>();
+    routes->channel<test_channel>("t:*");
+    phx::connection_setup setup;
+    setup.sink = sink;
+    setup.format = &phx::v2_json_serializer();
+    setup.routes = routes;
+    setup.pubsub = ps;
+    setup.limits.max_channels = max_channels;
+    setup.id = std::move(id);
+    conn = phx::spawn_connection(sys, std::move(setup));
+  }
+
+  ~fixture() {
+    phx::notify_closed(conn);
+    caf::anon_send_exit(ps.registry(), caf::exit_reason::user_shutdown);
+  }
+
+  void send(const json& frame) { phx::deliver_frame(conn, frame.dump(), false); }
+
+  // The n-th frame written (1-based), parsed; null when it never came.
+  json frame(std::size_t n) {
+    auto frames = sink->wait_for(n);
+    return frames.size() >= n ? json::parse(*frames[n - 1].bytes) : json{};
+  }
+};
+
+json reply(json jr, json ref, std::string topic, std::string status, json response) {
+  return json::array({std::move(jr), std::move(ref), std::move(topic), "phx_reply",
+                      {{"status", std::move(status)}, {"response", std::move(response)}}});
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "a join that throws gets join crashed, and the topic stays free") {
+  send({"1", "1", "t:throw", "phx_join", json::object()});
+  CHECK(frame(1) == reply("1", "1", "t:throw", "error", {{"reason", "join crashed"}}));
+  send({"1", "2", "t:throw", "ping", json::object()});
+  CHECK(frame(2) == reply(nullptr, "2", "t:throw", "error", {{"reason", "unmatched topic"}}));
+}
+
+TEST_CASE_FIXTURE(fixture, "frames sent during a join wait for it, then reach the new channel") {
+  send({"1", "1", "t:slow", "phx_join", json::object()});
+  send({"1", "2", "t:slow", "echo", {{"n", 1}}});
+  send({"1", "3", "t:slow", "echo", {{"n", 2}}});
+  CHECK(frame(1) == reply("1", "1", "t:slow", "ok", json::object()));
+  CHECK(frame(2) == reply("1", "2", "t:slow", "ok", {{"n", 1}}));
+  CHECK(frame(3) == reply("1", "3", "t:slow", "ok", {{"n", 2}}));
+}
+
+TEST_CASE_FIXTURE(fixture, "frames held for a refused join are answered unmatched topic") {
+  send({"1", "1", "t:refuse", "phx_join", json::object()});
+  send({"1", "2", "t:refuse", "echo", json::object()});
+  CHECK(frame(1) == reply("1", "1", "t:refuse", "error", {{"reason", "no"}}));
+  CHECK(frame(2) == reply(nullptr, "2", "t:refuse", "error", {{"reason", "unmatched topic"}}));
+}
+
+TEST_CASE("joins past max_channels are refused") {
+  fixture f{2};
+  f.send({"1", "1", "t:a", "phx_join", json::object()});
+  f.send({"2", "2", "t:b", "phx_join", json::object()});
+  f.send({"3", "3", "t:c", "phx_join", json::object()});
+  // Replies of different topics may come in any order: sort them by ref.
+  std::map<std::string, json> by_ref;
+  for (std::size_t i = 1; i <= 3; ++i) {
+    auto r = f.frame(i);
+    by_ref[r[1].get<std::string>()] = r;
+  }
+  CHECK(by_ref["1"][4]["status"] == "ok");
+  CHECK(by_ref["2"][4]["status"] == "ok");
+  CHECK(by_ref["3"] == reply("3", "3", "t:c", "error", {{"reason", "too many channels joined"}}));
+}
+
+TEST_CASE_FIXTURE(fixture, "leave replies ok, terminates with shutdown left, then phx_close") {
+  send({"1", "1", "t:a", "phx_join", json::object()});
+  send({"1", "2", "t:a", "phx_leave", json::object()});
+  CHECK(frame(2) == reply("1", "2", "t:a", "ok", json::object()));
+  CHECK(frame(3) == json::array({"1", "1", "t:a", "phx_close", json::object()}));
+  CHECK(terms.wait_for(1) == std::vector<std::string>{"shutdown: left"});
+}
+
+TEST_CASE_FIXTURE(fixture, "stop with a reply: the reply, then phx_close") {
+  send({"1", "1", "t:a", "phx_join", json::object()});
+  send({"1", "2", "t:a", "stop", json::object()});
+  CHECK(frame(2) == reply("1", "2", "t:a", "ok", {{"bye", true}}));
+  CHECK(frame(3) == json::array({"1", "1", "t:a", "phx_close", json::object()}));
+  CHECK(terms.wait_for(1) == std::vector<std::string>{"normal"});
+}
+
+TEST_CASE_FIXTURE(fixture, "a crash sends phx_error for that channel only, after terminate") {
+  send({"1", "1", "t:a", "phx_join", json::object()});
+  send({"2", "2", "t:b", "phx_join", json::object()});
+  frame(2); // both joined
+  send({"1", "3", "t:a", "crash", json::object()});
+  CHECK(frame(3) == json::array({"1", "1", "t:a", "phx_error", {{"reason", "channel_crash"}}}));
+  send({"2", "4", "t:b", "echo", {{"still", "here"}}});
+  CHECK(frame(4) == reply("2", "4", "t:b", "ok", {{"still", "here"}}));
+  CHECK(terms.wait_for(1) == std::vector<std::string>{"error: crash requested"});
+}
+
+TEST_CASE_FIXTURE(fixture, "closing the connection terminates every channel with shutdown closed") {
+  send({"1", "1", "t:a", "phx_join", json::object()});
+  send({"2", "2", "t:b", "phx_join", json::object()});
+  frame(2);
+  phx::notify_closed(conn);
+  CHECK(terms.wait_for(2) == std::vector<std::string>{"shutdown: closed", "shutdown: closed"});
+}
+
+TEST_CASE_FIXTURE(fixture, "a frame that does not decode closes the connection with 1007") {
+  phx::deliver_frame(conn, "{not json", false);
+  auto closed = sink->wait_for_close();
+  REQUIRE(closed);
+  CHECK(closed->first == phx::close_code::invalid_payload);
+}
+
+TEST_CASE("\"disconnect\" on the socket id topic closes with 1001") {
+  fixture f{100, std::string{"users_socket:7"}};
+  // The connection subscribes when it starts: retry until the broadcast lands.
+  std::optional<std::pair<phx::close_code, std::string>> closed;
+  for (int i = 0; i < 20 && !closed; ++i) {
+    REQUIRE_FALSE(f.ps.broadcast("users_socket:7", "disconnect", json::object()));
+    closed = f.sink->wait_for_close();
+  }
+  REQUIRE(closed);
+  CHECK(closed->first == phx::close_code::going_away);
+}
