@@ -91,7 +91,7 @@ export async function startServer(args = []) {
 export async function stopServer(server) {
   if (!server || server.exited()) return;
   server.proc.kill('SIGTERM');
-  const done = await Promise.race([server.exit.then(() => true), sleep(3000).then(() => false)]);
+  const done = await withTimeout(server.exit, 3000, 'SIGTERM').then(() => true, () => false);
   if (!done) {
     server.proc.kill('SIGKILL');
     await withTimeout(server.exit, 3000, 'SIGKILL').catch(() => {});
@@ -108,7 +108,16 @@ export async function stopServer(server) {
 export function useServer(args = []) {
   const h = { server: null };
   before(async () => { h.server = await startServer(args); });
-  after(async () => { await stopServer(h.server); });
+  after(async () => {
+    await stopServer(h.server);
+    // SIGTERM must end the server cleanly; under the sanitizers a non-zero
+    // exit is also how a leak or memory error at shutdown shows.
+    const exited = h.server && h.server.exited();
+    if (h.server && !(exited && exited.code === 0)) {
+      const log = h.server.log().split('\n').slice(-60).join('\n');
+      throw new Error(`phx-echo did not exit cleanly on SIGTERM (${JSON.stringify(exited)}):\n${log}`);
+    }
+  });
   h.test = (name, fn, opts = {}) => test(name, { timeout: TEST_TIMEOUT, ...opts }, async (t) => {
     const ctx = makeContext(h.server, t);
     try {
