@@ -5,92 +5,23 @@
 //   node --test tests/e2e/            (PHX_CHAT_BIN overrides the binary)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { HOST, buildPath, sleep, startServer, stopServer } from '../support/server_process.mjs';
 
-const BIN = process.env.PHX_CHAT_BIN || '/work/main/build/apps/chat/phx-chat';
-const HOST = '127.0.0.1';
+const BIN = process.env.PHX_CHAT_BIN || buildPath('apps/chat/phx-chat');
 const WAIT = 10_000;          // every single wait is bounded by this
 const TEST_TIMEOUT = 60_000;  // and every test by this
 
-let server;          // { proc, port, log() }
+let server;          // from startServer: { proc, port, log() }
 let browser;
 const pages = [];    // every page opened, for screenshots on failure
-
-// ---- server -----------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: HOST, port });
-    const done = (ok) => { sock.destroy(); resolve(ok); };
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-    sock.setTimeout(1000, () => done(false));
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  let output = '';
-  const proc = spawn(BIN, ['--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk) => { output = (output + chunk).slice(-64_000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  let exited = null;
-  const exit = new Promise((resolve) => {
-    proc.once('exit', (code, signal) => { exited = { code, signal }; resolve(); });
-    proc.once('error', (err) => { exited = { error: err.message }; resolve(); });
-  });
-  const s = { proc, port, exit, log: () => output, exited: () => exited };
-
-  const deadline = Date.now() + WAIT;
-  while (!(await canConnect(port))) {
-    if (exited) throw new Error(`${BIN} exited early (${JSON.stringify(exited)}):\n${output}`);
-    if (Date.now() > deadline) {
-      await stopServer(s);
-      throw new Error(`${BIN} did not accept connections on ${HOST}:${port} within ${WAIT} ms:\n${output}`);
-    }
-    await sleep(100);
-  }
-  return s;
-}
-
-async function stopServer(s) {
-  if (!s || s.exited()) return;
-  s.proc.kill('SIGTERM');
-  let timer;
-  const grace = new Promise((r) => { timer = setTimeout(() => r(false), 3000); });
-  const killed = await Promise.race([s.exit.then(() => true), grace]);
-  clearTimeout(timer); // a pending timer would keep node alive for 3 s
-  if (!killed) {
-    s.proc.kill('SIGKILL');
-    await s.exit;
-  }
-}
-
-// Whatever happens, do not leave the server behind.
-process.on('exit', () => { if (server && !server.exited()) server.proc.kill('SIGKILL'); });
 
 // ---- browser ----------------------------------------------------------------
 
 before(async () => {
-  server = await startServer();
+  server = await startServer(BIN, [], { waitMs: WAIT });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     timeout: WAIT * 3,

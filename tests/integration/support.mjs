@@ -1,102 +1,25 @@
 // Shared helpers for the phx-echo integration tests: server lifecycle, a raw
 // WebSocket client speaking V1 or V2 frames, the stock phoenix client, HTTP.
 import { test, before, after } from 'node:test';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import WebSocket from 'ws';
 import { Socket } from 'phoenix';
+import {
+  HOST, buildPath, freePort, sleep, startServer as startProcess, stopServer, withTimeout,
+} from '../support/server_process.mjs';
 
 export { Socket, WebSocket };
 
-export const BIN = process.env.PHX_ECHO_BIN || '/work/main/build/apps/echo/phx-echo';
-export const HOST = '127.0.0.1';
+export const BIN = process.env.PHX_ECHO_BIN || buildPath('apps/echo/phx-echo');
 export const WAIT = 3000;            // default bound of every single wait
 export const TEST_TIMEOUT = 20_000;  // bound of every test
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Rejects after `ms` unless `promise` settles first. */
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, t]).finally(() => clearTimeout(timer));
-}
+export { HOST, sleep, withTimeout, freePort, stopServer };
 
 // ---- server -----------------------------------------------------------------
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: HOST, port });
-    const done = (ok) => { sock.destroy(); resolve(ok); };
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-    sock.setTimeout(1000, () => done(false));
-  });
-}
-
-async function startOnce(args) {
-  const port = await freePort();
-  let output = '';
-  const proc = spawn(BIN, ['--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk) => { output = (output + chunk).slice(-32_000); };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  let exited = null;
-  const exit = new Promise((resolve) => {
-    proc.once('exit', (code, signal) => { exited = { code, signal }; resolve(); });
-    proc.once('error', (err) => { exited = { error: err.message }; resolve(); });
-  });
-  const server = { proc, port, args, exit, log: () => output, exited: () => exited };
-  const deadline = Date.now() + 10_000;
-  while (!(await canConnect(port))) {
-    if (exited) throw new Error(`${BIN} exited early (${JSON.stringify(exited)}):\n${output}`);
-    if (Date.now() > deadline) {
-      await stopServer(server);
-      throw new Error(`${BIN} did not accept connections on ${HOST}:${port} within 10 s:\n${output}`);
-    }
-    await sleep(50);
-  }
-  return server;
-}
-
-/** Starts phx-echo on a free loopback port; retries once (the binary may be being rebuilt). */
-export async function startServer(args = []) {
-  try {
-    return await startOnce(args);
-  } catch (err) {
-    await sleep(1000);
-    try {
-      return await startOnce(args);
-    } catch (err2) {
-      err2.message += `\n(first attempt: ${err.message})`;
-      throw err2;
-    }
-  }
-}
-
-export async function stopServer(server) {
-  if (!server || server.exited()) return;
-  server.proc.kill('SIGTERM');
-  const done = await withTimeout(server.exit, 3000, 'SIGTERM').then(() => true, () => false);
-  if (!done) {
-    server.proc.kill('SIGKILL');
-    await withTimeout(server.exit, 3000, 'SIGKILL').catch(() => {});
-  }
-}
+/** Starts phx-echo with `args` on a free loopback port. */
+export const startServer = (args = []) => startProcess(BIN, args);
 
 /**
  * Registers before/after hooks (at the current suite level) running one
