@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
-echo "== open http://127.0.0.1:4000/ in two browser windows (Ctrl-C stops the server)"
+echo "== starting the chat demo: open the URL it prints (default http://127.0.0.1:4000/) in two windows; Ctrl-C stops it"
 exec build/apps/chat/phx-chat "$@"
