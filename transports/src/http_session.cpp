@@ -146,7 +146,7 @@ void http_session::upgrade(request req, const socket_mount& mount) {
     log(log_level::info, "connect refused on ", mount.path, " for ", info->peer_address);
     return write(text_response(req, http::status::forbidden, ""));
   }
-  auto session = std::make_shared<websocket_session>(std::move(stream_), state_, subprotocol);
+  auto session = std::make_shared<websocket_session>(stream_.release_socket(), state_, subprotocol);
   connection_setup setup;
   setup.sink = session;
   setup.format = format;

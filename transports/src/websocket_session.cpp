@@ -14,9 +14,6 @@ namespace net = boost::asio;
 
 namespace {
 
-// A read buffer that grew for one large message is given back, so an idle
-// connection holds only a small one.
-constexpr std::size_t idle_buffer_capacity = 4096;
 
 // Frames a client may have in the connection actor's mailbox before reading
 // pauses (read backpressure against floods).
@@ -24,10 +21,10 @@ constexpr unsigned max_frames_in_flight = 256;
 
 } // namespace
 
-websocket_session::websocket_session(beast::tcp_stream&& stream,
+websocket_session::websocket_session(net::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_state> state,
                                      std::string subprotocol)
-  : ws_(std::move(stream)), idle_timer_(ws_.get_executor()), state_(std::move(state)),
+  : ws_(std::move(socket)), idle_timer_(ws_.get_executor()), state_(std::move(state)),
     subprotocol_(std::move(subprotocol)) {
 }
 
@@ -44,7 +41,6 @@ void websocket_session::abandon() {
 void websocket_session::start(caf::actor connection, http::request<http::string_body> req) {
   connection_ = std::move(connection);
   state_->add_session(this, weak_from_this());
-  beast::get_lowest_layer(ws_).expires_never(); // the websocket has its own timeouts
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(30); // also bounds the close handshake
   timeouts.idle_timeout = websocket::stream_base::none(); // ours counts frames, see on_idle_timer
@@ -87,8 +83,9 @@ void websocket_session::on_read(beast::error_code ec, std::size_t) {
   last_read_ = std::chrono::steady_clock::now();
   auto data = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
-  if (buffer_.capacity() > idle_buffer_capacity)
-    buffer_.shrink_to_fit();
+  // An idle connection holds no read buffer: Beast allocates it again only
+  // once the next frame's header has arrived.
+  buffer_.shrink_to_fit();
   deliver_frame(connection_, std::move(data), ws_.got_binary());
   if (frames_in_flight_.fetch_add(1) + 1 >= max_frames_in_flight) {
     read_paused_ = true; // frame_consumed resumes
@@ -227,7 +224,7 @@ void websocket_session::finish(const char* why) {
     connection_ = nullptr; // breaks the session <-> actor cycle
   }
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  ws_.next_layer().close(ignored);
 }
 
 } // namespace phx::detail

@@ -25,7 +25,7 @@ namespace phx::detail {
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
-  websocket_session(boost::beast::tcp_stream&& stream, std::shared_ptr<server_state> state,
+  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
                     std::string subprotocol);
   ~websocket_session() override;
 
@@ -55,7 +55,9 @@ private:
   // Schedules do_write on the strand unless one is scheduled (mutex held).
   void schedule_write_locked();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  // A plain socket, not a tcp_stream: the websocket has its own timer, and
+  // tcp_stream's two more per connection cost memory for nothing.
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   boost::beast::flat_buffer buffer_;
   boost::asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_read_;

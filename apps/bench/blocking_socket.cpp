@@ -1,0 +1,70 @@
+#include "blocking_socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace bench {
+
+blocking_socket::~blocking_socket() { close(); }
+
+void blocking_socket::close() {
+  if (fd_ >= 0)
+    ::close(fd_);
+  fd_ = -1;
+}
+
+bool blocking_socket::connect(const std::string& host, int port, int timeout_ms) {
+  close();
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0)
+    return false;
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(port));
+  inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+bool blocking_socket::send_all(const std::string& data) {
+  size_t off = 0;
+  while (fd_ >= 0 && off < data.size()) {
+    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n > 0)
+      off += size_t(n);
+    else if (n < 0 && errno == EINTR)
+      continue;
+    else
+      return false;
+  }
+  return fd_ >= 0;
+}
+
+bool blocking_socket::recv_some(std::string& buf) {
+  if (fd_ < 0)
+    return false;
+  char tmp[65536];
+  ssize_t n;
+  do
+    n = ::recv(fd_, tmp, sizeof tmp, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    return false;
+  buf.append(tmp, size_t(n));
+  return true;
+}
+
+} // namespace bench

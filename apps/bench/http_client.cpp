@@ -1,0 +1,58 @@
+#include "http_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace bench {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s;
+}
+
+long content_length(const std::string& head_lower) {
+  auto at = head_lower.find("\r\ncontent-length:");
+  return at == std::string::npos ? 0 : std::strtol(head_lower.c_str() + at + 17, nullptr, 10);
+}
+
+} // namespace
+
+int http_client::post_json(const std::string& path, const std::string& body) {
+  std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  // A kept-alive connection may have been closed by the server: retry once.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int status = exchange(req);
+    if (status > 0)
+      return status;
+    sock_.close();
+  }
+  return -1;
+}
+
+int http_client::exchange(const std::string& request) {
+  if (!sock_.is_open() && !sock_.connect(host_, port_, 5000))
+    return -1;
+  buf_.clear();
+  if (!sock_.send_all(request))
+    return -1;
+  size_t head_end;
+  while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos)
+    if (!sock_.recv_some(buf_))
+      return -1;
+  std::string head = lower(buf_.substr(0, head_end));
+  size_t total = head_end + 4 + size_t(content_length(head));
+  while (buf_.size() < total)
+    if (!sock_.recv_some(buf_))
+      return -1;
+  if (head.find("\r\nconnection: close") != std::string::npos)
+    sock_.close();
+  if (head.rfind("http/1.", 0) != 0 || head.size() < 12)
+    return -1;
+  return std::atoi(head.c_str() + 9);
+}
+
+} // namespace bench

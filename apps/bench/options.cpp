@@ -1,0 +1,191 @@
+#include "options.hpp"
+
+#include <arpa/inet.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+namespace bench {
+namespace {
+
+struct option_spec {
+  const char* name;
+  const char* help;
+  std::function<void(options&, const std::string&)> set; // value "" for flags
+  std::function<std::string(const options&)> show;
+  bool flag = false;
+};
+
+int to_int(const std::string& name, const std::string& v) {
+  try {
+    size_t pos = 0;
+    long long x = std::stoll(v, &pos);
+    if (pos != v.size() || x < 0 || x > 1000000000)
+      throw std::invalid_argument(v);
+    return int(x);
+  } catch (const std::exception&) {
+    throw std::runtime_error("--" + name + ": expected a non-negative integer, got '" + v + "'");
+  }
+}
+
+double to_double(const std::string& name, const std::string& v) {
+  try {
+    size_t pos = 0;
+    double x = std::stod(v, &pos);
+    if (pos != v.size() || !(x >= 0) || std::isinf(x))
+      throw std::invalid_argument(v);
+    return x;
+  } catch (const std::exception&) {
+    throw std::runtime_error("--" + name + ": expected a non-negative number, got '" + v + "'");
+  }
+}
+
+std::string fmt_double(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", d);
+  return buf;
+}
+
+#define INT_OPT(NAME, FIELD, HELP)                                                         \
+  option_spec {                                                                            \
+    NAME, HELP, [](options& o, const std::string& v) { o.FIELD = to_int(NAME, v); },       \
+        [](const options& o) { return std::to_string(o.FIELD); }                           \
+  }
+#define DBL_OPT(NAME, FIELD, HELP)                                                         \
+  option_spec {                                                                            \
+    NAME, HELP, [](options& o, const std::string& v) { o.FIELD = to_double(NAME, v); },    \
+        [](const options& o) { return fmt_double(o.FIELD); }                               \
+  }
+#define STR_OPT(NAME, FIELD, HELP)                                                         \
+  option_spec {                                                                            \
+    NAME, HELP, [](options& o, const std::string& v) { o.FIELD = v; },                     \
+        [](const options& o) { return o.FIELD; }                                           \
+  }
+#define FLAG_OPT(NAME, FIELD, HELP)                                                        \
+  option_spec {                                                                            \
+    NAME, HELP, [](options& o, const std::string&) { o.FIELD = true; },                    \
+        [](const options& o) { return std::string(o.FIELD ? "on" : "off"); }, true         \
+  }
+
+const std::vector<option_spec>& specs() {
+  static const std::vector<option_spec> all = {
+      STR_OPT("host", host, "server address; must be loopback (127.0.0.0/8)"),
+      INT_OPT("port", port, "server TCP port"),
+      STR_OPT("path", path, "WebSocket path of the socket"),
+      STR_OPT("scenario", scenario, "idle, fanout, rtt or churn"),
+      INT_OPT("connections", connections,
+              "connections (fanout: subscribers; churn: connections in flight)"),
+      INT_OPT("processes", processes, "worker processes (each holds <= 20000 files)"),
+      INT_OPT("source-addresses", source_addresses,
+              "source addresses 127.0.0.2, .3, ... to spread connections over"),
+      STR_OPT("topic", topic, "topic to join (with --channels K > 1: <topic>:0 .. <topic>:K-1)"),
+      INT_OPT("channels", channels, "idle: topics joined per connection"),
+      FLAG_OPT("compare-channels", compare_channels,
+               "idle: also run with 1 channel and report RSS per extra channel"),
+      INT_OPT("broadcasts", broadcasts, "fanout: broadcasts to publish"),
+      DBL_OPT("rate", rate,
+              "fanout: broadcasts/s; rtt: pushes/s over all connections; churn: cycles/s; "
+              "0 = as fast as possible (rtt: one push at a time per connection)"),
+      STR_OPT("trigger", trigger, "fanout: http (POST /api/broadcast) or shout (channel event)"),
+      STR_OPT("event", event, "fanout with --trigger http: event name to broadcast"),
+      INT_OPT("pings", pings, "rtt: total pushes, then stop (0: run for --duration)"),
+      DBL_OPT("duration", duration_s, "seconds: idle hold, rtt and churn run time"),
+      INT_OPT("server-pid", server_pid, "server pid for RSS (0: the process listening on --port)"),
+      INT_OPT("payload-bytes", payload_bytes, "filler bytes in each push/broadcast payload"),
+      INT_OPT("heartbeat-ms", heartbeat_ms, "heartbeat interval per connection"),
+      INT_OPT("settle-ms", settle_ms, "wait before reading the server's RSS"),
+      INT_OPT("connect-concurrency", connect_concurrency, "handshakes in flight per worker"),
+      INT_OPT("setup-timeout-ms", setup_timeout_ms, "give up connecting/joining after this"),
+      INT_OPT("drain-ms", drain_ms, "fanout/rtt: wait this long for outstanding messages"),
+      INT_OPT("max-run-s", max_run_s, "hard cap per scenario in seconds (0: derived)"),
+      FLAG_OPT("smoke", smoke, "short run of every scenario; exit 0 only if all is well"),
+      FLAG_OPT("help", help, "print this and exit"),
+  };
+  return all;
+}
+
+const option_spec* find_spec(const std::string& name) {
+  for (auto& s : specs())
+    if (name == s.name)
+      return &s;
+  return nullptr;
+}
+
+void validate(const options& o) {
+  in_addr a{};
+  if (inet_pton(AF_INET, o.host.c_str(), &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
+    throw std::runtime_error("--host " + o.host +
+                             ": only loopback IPv4 addresses (127.0.0.0/8) may be targeted");
+  if (o.port < 1 || o.port > 65535)
+    throw std::runtime_error("--port must be 1..65535");
+  if (o.scenario != "idle" && o.scenario != "fanout" && o.scenario != "rtt" &&
+      o.scenario != "churn")
+    throw std::runtime_error("--scenario must be idle, fanout, rtt or churn");
+  if (o.trigger != "http" && o.trigger != "shout")
+    throw std::runtime_error("--trigger must be http or shout");
+  if (o.processes < 1 || o.connections < 1 || o.channels < 1 || o.source_addresses < 1 ||
+      o.source_addresses > 253)
+    throw std::runtime_error("--processes, --connections, --channels must be >= 1; "
+                             "--source-addresses 1..253");
+  if (o.heartbeat_ms < 1 || o.connect_concurrency < 1)
+    throw std::runtime_error("--heartbeat-ms and --connect-concurrency must be >= 1");
+}
+
+} // namespace
+
+options parse_options(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0)
+      throw std::runtime_error("unexpected argument '" + arg + "' (see --help)");
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    const option_spec* s = find_spec(name);
+    if (!s)
+      throw std::runtime_error("unknown option --" + name + " (see --help)");
+    if (!s->flag && !has_value) {
+      if (i + 1 >= argc)
+        throw std::runtime_error("--" + name + " needs a value");
+      value = argv[++i];
+    }
+    s->set(o, value);
+  }
+  if (!o.help)
+    validate(o);
+  return o;
+}
+
+void print_help(const char* argv0) {
+  std::printf("usage: %s [options]\n\n"
+              "Load generator for Phoenix Channels servers (V2 JSON protocol).\n"
+              "Scenarios print a table, then one line 'RESULT {json}'.\n\n"
+              "options (as --name VALUE or --name=VALUE):\n",
+              argv0);
+  options defaults;
+  for (auto& s : specs())
+    std::printf("  --%-22s %s (default: %s)\n", s.name, s.help, s.show(defaults).c_str());
+}
+
+int hard_cap_seconds(const options& o) {
+  if (o.max_run_s > 0)
+    return o.max_run_s;
+  double s = o.setup_timeout_ms / 1000.0 + o.duration_s + 2 * o.drain_ms / 1000.0 +
+             o.settle_ms / 1000.0 * 3 + 30;
+  if (o.scenario == "fanout" && o.rate > 0)
+    s += o.broadcasts / o.rate;
+  else if (o.scenario == "fanout")
+    s += 120;
+  return int(s);
+}
+
+} // namespace bench

@@ -1,0 +1,47 @@
+#pragma once
+// Command-line options of phx-bench: one struct, parsed once in main and copied
+// into every worker by fork().
+#include <cstdint>
+#include <string>
+
+namespace bench {
+
+struct options {
+  std::string host = "127.0.0.1";
+  int port = 4000;
+  std::string path = "/socket/websocket?vsn=2.0.0";
+  std::string scenario = "idle";
+  int connections = 1000;
+  int processes = 2;
+  int source_addresses = 4;
+  std::string topic = "room:bench";
+  int channels = 1;
+  bool compare_channels = false;
+  int broadcasts = 100;
+  double rate = 0;            // fanout: broadcasts/s, rtt: pushes/s, churn: cycles/s; 0 = as fast as possible
+  std::string trigger = "http"; // fanout: http (POST /api/broadcast) or shout
+  std::string event = "shout";  // fanout: event name of the broadcast
+  int pings = 0;              // rtt: stop after this many pushes in all (0: run for --duration)
+  double duration_s = 10;
+  int server_pid = 0;         // 0: find the process listening on --port
+  int payload_bytes = 32;
+  int heartbeat_ms = 30000;
+  int settle_ms = 2000;
+  int connect_concurrency = 200; // handshakes in flight per worker
+  int setup_timeout_ms = 120000;
+  int drain_ms = 5000;
+  int max_run_s = 0;          // hard cap on the whole run; 0: derived from the others
+  bool smoke = false;
+  bool help = false;
+};
+
+// Parses argv ("--opt value" or "--opt=value"); throws std::runtime_error with a
+// message fit for the user on unknown options, bad values or a non-loopback host.
+options parse_options(int argc, char** argv);
+
+void print_help(const char* argv0);
+
+// Hard cap in seconds for one scenario run (alarm() in the parent).
+int hard_cap_seconds(const options& o);
+
+} // namespace bench

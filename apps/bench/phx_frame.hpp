@@ -1,0 +1,43 @@
+#pragma once
+// Phoenix V2 JSON frames: `[join_ref, ref, topic, event, payload]`.
+// Building is string concatenation; reading is a shallow scan of the first four
+// elements plus string search inside the payload, never a full JSON parse:
+// this is the hot path of every worker.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bench {
+
+// Refs we send start with a letter saying what they answer, so a reply is
+// classified by its first byte: j = join, h = heartbeat, p = push, l = leave.
+enum : char { ref_join = 'j', ref_heartbeat = 'h', ref_push = 'p', ref_leave = 'l' };
+
+struct phx_msg {
+  std::string_view join_ref; // data() == nullptr when JSON null
+  std::string_view ref;
+  std::string_view topic;
+  std::string_view event;
+  std::string_view payload; // raw JSON text
+};
+
+// False when `text` is not a 5-element array in the expected shape.
+bool phx_scan(std::string_view text, phx_msg& out);
+
+// Finds `"key":<integer>` in `json` (top level or not: keys are ours and unique).
+bool phx_find_int(std::string_view json, std::string_view key, int64_t& value);
+
+// True for a phx_reply whose payload says "status":"ok".
+bool phx_reply_ok(const phx_msg& m);
+
+std::string phx_join_frame(std::string_view topic, std::string_view join_ref);
+std::string phx_leave_frame(std::string_view topic, std::string_view join_ref, uint64_t ref);
+std::string phx_heartbeat_frame(uint64_t ref);
+std::string phx_push_frame(std::string_view topic, std::string_view join_ref, std::string_view event,
+                           uint64_t ref, std::string_view payload);
+
+// Payload object carrying a CLOCK_MONOTONIC timestamp, a sequence number and
+// `filler` bytes: {"t":<ns>,"s":<seq>,"f":"xxx..."}.
+std::string timed_payload(int64_t t_ns, int64_t seq, int filler);
+
+} // namespace bench

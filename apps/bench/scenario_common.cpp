@@ -1,0 +1,41 @@
+// Helpers shared by the scenarios, and the dispatcher.
+#include "run_control.hpp"
+#include "scenarios.hpp"
+#include "server_probe.hpp"
+
+namespace bench {
+
+int resolve_server_pid(const options& o) {
+  return o.server_pid > 0 ? o.server_pid : find_listening_pid(o.port);
+}
+
+result_json result_header(const options& o, int server_pid) {
+  result_json j;
+  j["scenario"] = o.scenario;
+  j["host"] = o.host;
+  j["port"] = o.port;
+  j["server_pid"] = server_pid;
+  j["processes"] = std::min(o.processes, o.connections);
+  j["source_addresses"] = o.source_addresses;
+  j["connections"] = o.connections;
+  return j;
+}
+
+scenario_result run_scenario(const options& o) {
+  arm_hard_cap(hard_cap_seconds(o));
+  scenario_result r;
+  if (o.scenario == "idle")
+    r = run_idle(o);
+  else if (o.scenario == "fanout")
+    r = run_fanout(o);
+  else if (o.scenario == "rtt")
+    r = run_rtt(o);
+  else
+    r = run_churn(o);
+  disarm_hard_cap();
+  r.json["ok"] = r.ok;
+  print_report(o.scenario, r.json);
+  return r;
+}
+
+} // namespace bench

@@ -1,0 +1,132 @@
+// fanout: S subscribers of one topic, B broadcasts (POST /api/broadcast or a
+// `shout` push); latency of a broadcast = its last delivery - its publish time.
+#include "clock.hpp"
+#include "http_client.hpp"
+#include "phx_frame.hpp"
+#include "run_control.hpp"
+#include "scenarios.hpp"
+#include "worker_pool.hpp"
+#include "ws_publisher.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+
+namespace bench {
+namespace {
+
+struct publish_log {
+  std::vector<int64_t> at; // publish time per seq
+  int64_t errors = 0;
+  int64_t start = 0, end = 0;
+};
+
+// Publishes one broadcast at a time: the next goes out when the previous was
+// accepted (202, or our own copy for shout), paced to --rate when given.
+publish_log publish_all(const options& o, worker_pool& pool,
+                        const std::function<bool(int64_t, const std::string&)>& publish) {
+  publish_log log;
+  log.start = now_ns();
+  for (int64_t seq = 0; seq < o.broadcasts && !stop_requested(); ++seq) {
+    if (o.rate > 0) {
+      int64_t due = log.start + int64_t(double(seq) * 1e9 / o.rate);
+      while (now_ns() < due)
+        pool.pump(int(std::max<int64_t>(0, (due - now_ns()) / 1000000)));
+    }
+    int64_t t = now_ns();
+    log.at.push_back(t);
+    if (!publish(seq, timed_payload(t, seq, o.payload_bytes)))
+      ++log.errors;
+    pool.pump(0);
+  }
+  log.end = now_ns();
+  return log;
+}
+
+std::function<bool(int64_t, const std::string&)> http_trigger(const options& o, http_client& http) {
+  return [&o, &http](int64_t, const std::string& payload) {
+    std::string body = "{\"topic\":\"" + o.topic + "\",\"event\":\"" + o.event +
+                       "\",\"payload\":" + payload + "}";
+    return http.post_json("/api/broadcast", body) == 202;
+  };
+}
+
+std::function<bool(int64_t, const std::string&)> shout_trigger(ws_publisher& pub) {
+  return [&pub](int64_t seq, const std::string& payload) {
+    return pub.publish(seq, payload) && pub.wait_own_copy(seq);
+  };
+}
+
+// Deliveries, losses and per-broadcast latency from the merged worker reports.
+void add_figures(scenario_result& r, const worker_totals& t, const publish_log& log, int joined) {
+  histogram per_broadcast;
+  int64_t delivered = 0, last = log.start;
+  for (size_t seq = 0; seq < log.at.size() && seq < t.fan_count.size(); ++seq) {
+    delivered += t.fan_count[seq];
+    if (t.fan_count[seq] > 0) {
+      per_broadcast.record(t.fan_last[seq] - log.at[seq]);
+      last = std::max(last, t.fan_last[seq]);
+    }
+  }
+  int64_t published = int64_t(log.at.size()) - log.errors;
+  int64_t expected = published * joined;
+  double span_s = double(last - log.start) / 1e9;
+  r.json["broadcasts_published"] = published;
+  r.json["publish_errors"] = log.errors;
+  r.json["publish_per_s"] = double(log.at.size()) / std::max(1e-9, double(log.end - log.start) / 1e9);
+  r.json["deliveries_expected"] = expected;
+  r.json["deliveries"] = delivered;
+  r.json["lost"] = expected - delivered;
+  r.json["deliveries_per_s"] = span_s > 0 ? double(delivered) / span_s : 0.0;
+  r.json["first_publish_to_last_delivery_s"] = span_s;
+  r.json["broadcast_latency"] = latency_json(per_broadcast); // publish -> last delivery
+  r.json["delivery_latency"] = latency_json(t.hist("delivery")); // publish -> each delivery
+  r.json["deliveries_unknown"] = t.counter("deliveries_unknown");
+  r.json["unexpected_close"] = t.counter("unexpected_close");
+  r.json["closed_forced"] = t.counter("closed_forced");
+  r.ok = published == int64_t(log.at.size()) && published > 0 && expected == delivered &&
+         t.counter("unexpected_close") == 0;
+}
+
+} // namespace
+
+scenario_result run_fanout(const options& opts) {
+  options o = opts;
+  o.channels = 1;
+  if (o.trigger == "shout")
+    o.event = "shout";
+  int pid = resolve_server_pid(o);
+  scenario_result r;
+  r.json = result_header(o, pid);
+  r.json["subscribers"] = o.connections;
+  r.json["broadcasts"] = o.broadcasts;
+  r.json["trigger"] = o.trigger;
+  r.json["rate_target"] = o.rate;
+  r.json["payload_bytes"] = o.payload_bytes;
+  worker_pool pool(o);
+  bool ready = pool.wait_ready(o.setup_timeout_ms);
+  int joined = pool.joined();
+  r.json["joined"] = joined;
+  pool.command('g');
+  publish_log log;
+  http_client http(o.host, o.port);
+  ws_publisher pub(o);
+  std::string error;
+  if (ready && o.trigger == "shout" && !pub.open(error)) {
+    r.json["error"] = error;
+  } else if (ready) {
+    log = publish_all(o, pool, o.trigger == "shout" ? shout_trigger(pub) : http_trigger(o, http));
+    pool.wait_complete(o.drain_ms, true);
+  }
+  if (o.trigger == "shout")
+    pub.close();
+  worker_totals t = pool.stop(o.drain_ms + 10000);
+  if (log.at.empty())
+    log.start = log.end = now_ns();
+  add_figures(r, t, log, joined);
+  r.ok = r.ok && ready && joined == o.connections;
+  return r;
+}
+
+} // namespace bench

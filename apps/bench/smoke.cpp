@@ -1,0 +1,74 @@
+// --smoke: a few seconds of every scenario at small scale; exit 0 only when
+// nothing was lost and every figure is present. Meant for CI against a fresh
+// phx-echo.
+#include "run_control.hpp"
+#include "scenarios.hpp"
+
+#include <cstdio>
+
+namespace bench {
+namespace {
+
+// True when every number in the result is present and not negative (RSS of an
+// unknown pid is -1), and no latency histogram is empty.
+bool figures_present(const result_json& j) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_object() && !figures_present(*it))
+      return false;
+    // Differences (RSS growth) may legitimately be negative; absolute figures not.
+    bool signed_figure = it.key().find("growth") != std::string::npos;
+    if (it->is_null() || (it->is_number() && !signed_figure && it->get<double>() < 0)) {
+      std::fprintf(stderr, "[phx-bench] smoke: figure %s missing or negative\n", it.key().c_str());
+      return false;
+    }
+    if (it.key() == "count" && it->get<int64_t>() == 0) {
+      std::fprintf(stderr, "[phx-bench] smoke: a latency histogram is empty\n");
+      return false;
+    }
+  }
+  return true;
+}
+
+options smoke_options(const options& base, const char* scenario) {
+  options o = base;
+  o.scenario = scenario;
+  o.connections = 200;
+  o.channels = 1;
+  o.settle_ms = 500;
+  o.duration_s = 1;
+  o.drain_ms = 2000;
+  o.setup_timeout_ms = 5000;
+  o.rate = 0;
+  o.max_run_s = 20;
+  return o;
+}
+
+} // namespace
+
+int run_smoke(const options& base) {
+  options idle = smoke_options(base, "idle");
+  options fanout = smoke_options(base, "fanout");
+  fanout.broadcasts = 20;
+  options rtt = smoke_options(base, "rtt");
+  rtt.connections = 1;
+  rtt.pings = 200;
+  rtt.duration_s = 3;
+  options churn = smoke_options(base, "churn");
+  churn.connections = 10;
+  churn.duration_s = 2;
+  int failures = 0;
+  for (const options* o : {&idle, &fanout, &rtt, &churn}) {
+    if (stop_requested())
+      return 1;
+    scenario_result r = run_scenario(*o);
+    bool present = figures_present(r.json);
+    if (!r.ok || !present) {
+      std::fprintf(stderr, "[phx-bench] smoke: %s FAILED\n", o->scenario.c_str());
+      ++failures;
+    }
+  }
+  std::printf("SMOKE %s\n", failures == 0 ? "ok" : "FAILED");
+  return failures == 0 ? 0 : 1;
+}
+
+} // namespace bench

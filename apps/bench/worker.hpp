@@ -1,0 +1,30 @@
+#pragma once
+// A worker process: holds its share of the connections in one epoll loop and
+// plays the scenario's client role. It talks to the parent over two pipes:
+//   parent -> worker: one byte per command: 'g' (go: start the measured phase),
+//                     's' (stop: drain, send WebSocket close everywhere, report, exit)
+//   worker -> parent: text lines
+//     R <joined> <failed>      every connection of the share joined or failed
+//     P <live> <joined> <rx> <tx> <errors> <deliveries>   once a second
+//     C                        the measured phase completed (all deliveries / pings)
+//     S <name> <value>         final counter
+//     H <name> <histogram>     final histogram (see histogram::serialize)
+//     F <seq> <count> <last_ns>  fanout: deliveries of broadcast seq, and the last one's time
+//     D                        final report complete
+#include "options.hpp"
+
+namespace bench {
+
+struct worker_share {
+  int index = 0;      // worker number
+  int first = 0;      // global index of its first connection (source address choice)
+  int count = 0;      // connections it holds (churn: cycles in flight)
+  int total = 0;      // connections over all workers
+  long ping_quota = 0; // rtt with --pings: pushes this worker sends
+  double rate = 0;    // rtt: pushes/s; churn: cycles/s, for this worker
+};
+
+// Runs the worker loop; returns the process exit code.
+int worker_main(const options& o, const worker_share& share, int cmd_fd, int report_fd);
+
+} // namespace bench
