@@ -122,8 +122,10 @@ void connection_actor::join(message msg) {
   // A duplicate join replaces the instance: kill it without terminate, and
   // close it on the wire once the new join's reply is out (PROTOCOL.md 2.2.5).
   std::optional<json> close_old;
+  std::vector<message> carried; // frames the old instance held while joining
   if (auto* old = find_topic(msg.topic)) {
     close_old = old->join_ref;
+    carried = std::move(old->held);
     demonitor(old->server);
     // Unsubscribing before the new channel exists keeps the registry from
     // holding both instances at once.
@@ -147,6 +149,10 @@ void connection_actor::join(message msg) {
   } else {
     start_channel(*r, std::move(msg), std::move(close_old));
   }
+  // Re-routed, they wait for the new join (or get "unmatched topic"); those
+  // carrying the old join_ref are then dropped as stale, like in Phoenix.
+  for (auto& held : carried)
+    route(std::move(held));
 }
 
 void connection_actor::start_channel(const struct route& r, message msg,
