@@ -8,20 +8,24 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <caf/actor.hpp>
 
 #include "phx/protocol/frame_sink.hpp"
 #include "server_state.hpp"
+#include "websocket_codec.hpp"
 
 namespace phx::detail {
 
-/// One WebSocket connection on Boost.Beast, and the frame_sink of its
-/// connection actor. Reads go to the actor; frames from any thread queue up
-/// (bounded in bytes) and leave one write at a time on the session's strand.
+/// One WebSocket connection, and the frame_sink of its connection actor.
+///
+/// Beast answers the upgrade; the frames are then ours (websocket_codec), so
+/// that an idle connection holds no buffer at all and everything queued for a
+/// client leaves in one gathered write. Reads go to the connection actor;
+/// frames from any thread queue up (bounded in bytes) on the session's strand.
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
@@ -41,46 +45,55 @@ public:
   /// once the I/O threads have stopped.
   void abandon();
 
+  // -- frame_reader handler ---------------------------------------------------
+  void on_message(std::string&& data, bool binary);
+  void on_ping(std::string&& payload);
+  void on_close(std::optional<std::uint16_t> code);
+
 private:
+  struct outgoing {
+    frame payload;
+    ws::opcode op;
+  };
+
   void on_accept(boost::beast::error_code ec);
-  void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void wait_readable();
+  void on_readable(boost::beast::error_code ec);
+  void enqueue(outgoing out, bool is_close);
+  void schedule_write_locked();
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
-  void do_close();
-  void arm_idle_timer(std::chrono::steady_clock::time_point deadline);
-  void on_idle_timer(boost::beast::error_code ec);
+  void arm_timer(std::chrono::steady_clock::time_point deadline);
+  void on_timer(boost::beast::error_code ec);
   // Called once when the connection is over: tells the actor, drops the queue.
   void finish(const char* why);
-  // Schedules do_write on the strand unless one is scheduled (mutex held).
-  void schedule_write_locked();
 
-  // A plain socket, not a tcp_stream: the websocket has its own timer, and
-  // tcp_stream's two more per connection cost memory for nothing.
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
-  boost::beast::flat_buffer buffer_;
-  boost::asio::steady_timer idle_timer_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_; ///< idle timeout, then the close handshake's bound
+  std::unique_ptr<boost::beast::websocket::stream<boost::asio::ip::tcp::socket&>> handshake_;
+  ws::frame_reader reader_;
   std::chrono::steady_clock::time_point last_read_;
   std::shared_ptr<server_state> state_;
   std::string subprotocol_;
   caf::actor connection_;
 
-  // Strand-only: the batch being written, one frame at a time.
-  std::vector<frame> batch_;
-  std::size_t batch_pos_ = 0;
+  // Strand-only.
+  std::vector<outgoing> writing_;
+  std::vector<std::uint8_t> headers_;
   bool finished_ = false;
   bool read_paused_ = false;
+  bool close_sent_ = false;   ///< our close frame is on the wire: only wait for EOF
+  bool peer_closed_ = false;  ///< the client sent close: finish once the echo is out
 
   // Frames handed to the connection actor and not yet handled by it.
   std::atomic<unsigned> frames_in_flight_{0};
 
   // Shared with other threads, under mtx_.
   std::mutex mtx_;
-  std::vector<frame> queue_;
+  std::vector<outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   bool write_scheduled_ = false;
-  bool closed_ = false; ///< no more frames accepted
-  std::optional<std::pair<close_code, std::string>> close_request_;
+  bool closed_ = false; ///< a close frame is queued: no more frames accepted
 };
 
 } // namespace phx::detail
