@@ -51,15 +51,17 @@ private:
     if (!sub.subscriber)
       return;
     auto addr = sub.subscriber.address();
+    auto& topics = topics_of_[addr];
     auto& subs = topics_[topic];
-    for (auto& existing : subs) {
-      if (existing.subscriber == sub.subscriber) {
-        existing = std::move(sub);
-        return;
-      }
+    // The reverse index says whether this is a re-subscription, so a topic
+    // with many subscribers is not searched on every join.
+    if (std::find(topics.begin(), topics.end(), topic) != topics.end()) {
+      for (auto& existing : subs)
+        if (existing.subscriber == sub.subscriber)
+          existing = std::move(sub);
+      return;
     }
     subs.push_back(std::move(sub));
-    auto& topics = topics_of_[addr];
     if (topics.empty())
       monitor(addr);
     topics.push_back(std::move(topic));

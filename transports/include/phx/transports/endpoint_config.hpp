@@ -32,8 +32,9 @@ struct endpoint_config {
   std::size_t max_outbound_bytes = 4 * 1024 * 1024;
   /// Largest HTTP request body (API calls).
   std::size_t max_http_body = 1024 * 1024;
-  /// Threads running Beast I/O.
-  unsigned io_threads = 1;
+  /// Threads running network I/O. Two on a two-core machine: fan-out is
+  /// bound by send() calls, which two threads spread (README, Performance).
+  unsigned io_threads = 2;
   /// Threads of CAF's scheduler (policy "sharing": see README, Performance).
   unsigned scheduler_threads = 2;
   /// "debug", "info", "warning" or "error".
