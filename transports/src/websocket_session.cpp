@@ -207,6 +207,18 @@ void websocket_session::do_write() {
   }
   // Everything queued leaves in one gathered write: one system call for
   // many frames is what makes fan-out fast (README, Performance).
+  auto on_written = [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    self->on_write(ec, n);
+  };
+  if (writing_.size() == 1) { // the common case under light load: no allocation
+    auto& out = writing_.front();
+    auto size = out.payload.size();
+    single_header_size_ = ws::encode_header(out.op, size, single_header_);
+    std::array<net::const_buffer, 2> buffers{
+      net::const_buffer{single_header_, single_header_size_},
+      net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
+    return net::async_write(socket_, buffers, std::move(on_written));
+  }
   headers_.resize(writing_.size() * ws::max_header_size);
   std::vector<net::const_buffer> buffers;
   buffers.reserve(writing_.size() * 2);
@@ -218,10 +230,7 @@ void websocket_session::do_write() {
     if (size > 0)
       buffers.emplace_back(out.payload.bytes->data(), size);
   }
-  net::async_write(socket_, buffers,
-                   [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                     self->on_write(ec, n);
-                   });
+  net::async_write(socket_, buffers, std::move(on_written));
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {

@@ -80,6 +80,8 @@ private:
   // Strand-only.
   std::vector<outgoing> writing_;
   std::vector<std::uint8_t> headers_;
+  std::uint8_t single_header_[ws::max_header_size];
+  std::size_t single_header_size_ = 0;
   bool finished_ = false;
   bool read_paused_ = false;
   bool close_sent_ = false;   ///< our close frame is on the wire: only wait for EOF
