@@ -11,8 +11,9 @@
 namespace phx {
 
 caf::actor spawn_connection(caf::actor_system& sys, connection_setup setup) {
-  // lazy_init: the actor is first scheduled by its first frame, not by spawn.
-  return sys.spawn<detail::connection_actor, caf::lazy_init>(std::move(setup));
+  // Not lazy_init: make_behavior subscribes the socket id, which must happen
+  // even if the client never sends a frame.
+  return sys.spawn<detail::connection_actor>(std::move(setup));
 }
 
 void deliver_frame(const caf::actor& connection, std::string data, bool binary) {
@@ -176,6 +177,7 @@ void connection_actor::start_channel(const struct route& r, message msg,
   // Replies and pushes carry the join's join_ref, or its ref when a V1
   // client sent none (PROTOCOL.md 2.2).
   sock.join_ref_ = msg.join_ref.is_null() ? msg.ref : msg.join_ref;
+  // lazy_init: first scheduled by its join message, one wake-up less.
   auto server = spawn<channel_server, caf::lazy_init>(std::move(impl), std::move(sock),
                                       caf::actor_cast<caf::actor>(this));
   monitor(server);
