@@ -87,7 +87,9 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   if (ec == http::error::body_limit) {
+    // The rest of the body is still on the wire: answer, then close.
     request req;
+    req.keep_alive(false);
     return write(text_response(req, http::status::payload_too_large, "request body too large\n"));
   }
   if (ec)
