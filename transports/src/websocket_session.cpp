@@ -182,9 +182,19 @@ void websocket_session::enqueue(outgoing out, bool is_close) {
                                                  "outbound queue full")),
                    ws::opcode::close};
   }
+  bool is_close_frame = out.op == ws::opcode::close;
   queued_bytes_ += out.payload.size();
   queue_.push_back(std::move(out));
   schedule_write_locked();
+  if (is_close_frame) // a client that never reads must not keep us forever
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->start_close_clock(); });
+}
+
+void websocket_session::start_close_clock() {
+  if (close_requested_ || finished_)
+    return;
+  close_requested_ = true;
+  arm_timer(clock::now() + close_timeout);
 }
 
 void websocket_session::schedule_write_locked() {
@@ -273,7 +283,7 @@ void websocket_session::arm_timer(clock::time_point deadline) {
 void websocket_session::on_timer(beast::error_code ec) {
   if (ec || finished_)
     return;
-  if (close_sent_)
+  if (close_sent_ || close_requested_)
     return finish("closing handshake timed out");
   // The deadline moves with every read; the timer only wakes when it may have
   // passed, so an active connection costs one wake per timeout period.

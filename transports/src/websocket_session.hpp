@@ -64,6 +64,7 @@ private:
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void arm_timer(std::chrono::steady_clock::time_point deadline);
+  void start_close_clock();
   void on_timer(boost::beast::error_code ec);
   // Called once when the connection is over: tells the actor, drops the queue.
   void finish(const char* why);
@@ -84,6 +85,7 @@ private:
   std::size_t single_header_size_ = 0;
   bool finished_ = false;
   bool read_paused_ = false;
+  bool close_requested_ = false; ///< a close frame is queued: the clock runs
   bool close_sent_ = false;   ///< our close frame is on the wire: only wait for EOF
   bool peer_closed_ = false;  ///< the client sent close: finish once the echo is out
 
