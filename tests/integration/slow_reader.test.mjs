@@ -38,3 +38,20 @@ server.test('a client that stops reading is closed (1008 logged); the reader get
   const closed = await withTimeout(slow.closed, 10_000, 'the slow client to be closed');
   assert.equal(closed.code, 1006, `close code ${closed.code}`);
 }, { timeout: 40_000 });
+
+server.test('a client flooding frames gets every reply, in order (reads pause, nothing is dropped)', async ({ raw }) => {
+  const flood = await raw();
+  const { joinRef } = await flood.join('room:flood');
+  const N = 20_000; // far more than the 256 frames the server lets wait in the actor's mailbox
+  for (let i = 0; i < N; i++)
+    flood.sendRaw(JSON.stringify([joinRef, `f${i}`, 'room:flood', 'ping', { i }]));
+  await eventually(() => flood.all.filter((m) => m.event === 'phx_reply').length >= N + 1, 30_000,
+                   `${N} ping replies`);
+  const replies = flood.all.filter((m) => m.event === 'phx_reply' && m.topic === 'room:flood').slice(1);
+  assert.equal(replies.length, N);
+  replies.forEach((m, i) => {
+    if (m.ref !== `f${i}` || m.payload.response.i !== i)
+      assert.fail(`reply ${i} is ${JSON.stringify(m.raw)}`);
+  });
+  assert.ok(flood.isOpen);
+}, { timeout: 60_000 });
