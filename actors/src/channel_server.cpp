@@ -113,11 +113,9 @@ void channel_server::on_join(const message& join) {
 }
 
 void channel_server::subscribe() {
-  auto& events = impl_->intercepts();
-  subscription sub{caf::actor_cast<caf::actor>(this), socket_.sink_, socket_.format_, nullptr};
-  if (!events.empty())
-    sub.intercepts = std::make_shared<const std::vector<std::string>>(events);
-  socket_.pubsub_.subscribe(socket_.topic_, std::move(sub));
+  socket_.pubsub_.subscribe(socket_.topic_,
+                            subscription{caf::actor_cast<caf::actor>(this), socket_.sink_,
+                                         socket_.format_, impl_->intercepts()});
 }
 
 void channel_server::on_event(message& msg) {
@@ -140,7 +138,7 @@ void channel_server::on_leave(const message& leave) {
 
 void channel_server::on_broadcast(const phx::broadcast& msg) {
   std::optional<out_result> result;
-  if (msg.topic == socket_.topic_ && impl_->intercepts().size() > 0) {
+  if (msg.topic == socket_.topic_ && impl_->intercepts()) {
     guarded("handle_out", [&] { result = impl_->handle_out(msg.event, msg.payload, socket_); });
   } else {
     // A broadcast of a topic this channel subscribed to itself.

@@ -12,6 +12,7 @@
 #include "phx/actors/out_result.hpp"
 #include "phx/actors/socket.hpp"
 #include "phx/protocol/json.hpp"
+#include "phx/pubsub/subscription.hpp"
 
 namespace phx {
 
@@ -42,15 +43,19 @@ public:
   /// Called once when the channel ends, unless it is killed (duplicate join).
   virtual void terminate(const exit_reason& why, socket& s);
 
-  /// The broadcast events this channel sees in handle_out.
-  const std::vector<std::string>& intercepts() const noexcept { return intercepts_; }
+  /// The broadcast events this channel sees in handle_out (null: none).
+  /// Shared with the registry's subscription rather than copied into it.
+  const intercept_list& intercepts() const noexcept { return intercepts_; }
 
 protected:
   /// Declares the events to intercept; call it in the constructor.
-  void intercept(std::vector<std::string> events) { intercepts_ = std::move(events); }
+  void intercept(std::vector<std::string> events) {
+    intercepts_ = events.empty() ? nullptr
+                                 : std::make_shared<const std::vector<std::string>>(std::move(events));
+  }
 
 private:
-  std::vector<std::string> intercepts_;
+  intercept_list intercepts_;
 };
 
 } // namespace phx
