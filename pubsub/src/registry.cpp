@@ -115,8 +115,11 @@ private:
     if (i == topics_.end())
       return;
     std::array<frame, serializer_count> encoded;
+    // Compared as raw pointers: address() per subscriber would touch a
+    // reference count for every delivery of a broadcast_from.
+    auto* excluded = caf::actor_cast<caf::abstract_actor*>(from);
     for (auto& sub : i->second) {
-      if (from && sub.subscriber.address() == from)
+      if (excluded && caf::actor_cast<caf::abstract_actor*>(sub.subscriber) == excluded)
         continue;
       if (!sub.is_fastlane() || sub.intercepts_event(msg.event)) {
         send(sub.subscriber, broadcast_atom::value, shared);
