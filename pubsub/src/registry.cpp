@@ -117,7 +117,8 @@ private:
     std::array<frame, serializer_count> encoded;
     // Compared as raw pointers: address() per subscriber would touch a
     // reference count for every delivery of a broadcast_from.
-    auto* excluded = caf::actor_cast<caf::abstract_actor*>(from);
+    // (actor_cast of an invalid address dereferences null: check first.)
+    auto* excluded = from ? caf::actor_cast<caf::abstract_actor*>(from) : nullptr;
     for (auto& sub : i->second) {
       if (excluded && caf::actor_cast<caf::abstract_actor*>(sub.subscriber) == excluded)
         continue;
