@@ -67,4 +67,20 @@ bool blocking_socket::recv_some(std::string& buf) {
   return true;
 }
 
+bool blocking_socket::recv_ready(std::string& buf) {
+  if (fd_ < 0)
+    return false;
+  char tmp[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, MSG_DONTWAIT);
+    if (n > 0) {
+      buf.append(tmp, size_t(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
 } // namespace bench

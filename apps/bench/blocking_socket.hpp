@@ -16,8 +16,11 @@ public:
   bool send_all(const std::string& data);
   // Appends what arrives to `buf`; false on EOF, error or timeout.
   bool recv_some(std::string& buf);
+  // Appends what has arrived, without waiting; false on EOF or error.
+  bool recv_ready(std::string& buf);
   void close();
   bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
 
 private:
   int fd_ = -1;

@@ -88,8 +88,9 @@ const std::vector<option_spec>& specs() {
                "idle: also run with 1 channel and report RSS per extra channel"),
       INT_OPT("broadcasts", broadcasts, "fanout: broadcasts to publish"),
       DBL_OPT("rate", rate,
-              "fanout: broadcasts/s; rtt: pushes/s over all connections; churn: cycles/s; "
-              "0 = as fast as possible (rtt: one push at a time per connection)"),
+              "fanout: broadcasts/s (with --trigger http, open loop: POSTs are pipelined, "
+              "not held back by slow answers); rtt: pushes/s over all connections; churn: "
+              "cycles/s; 0 = as fast as possible, one at a time (rtt: per connection)"),
       STR_OPT("trigger", trigger, "fanout: http (POST /api/broadcast) or shout (channel event)"),
       STR_OPT("event", event, "fanout with --trigger http: event name to broadcast"),
       INT_OPT("pings", pings, "rtt: total pushes, then stop (0: run for --duration)"),

@@ -22,8 +22,8 @@ struct publish_log {
   int64_t start = 0, end = 0;
 };
 
-// Publishes one broadcast at a time: the next goes out when the previous was
-// accepted (202, or our own copy for shout), paced to --rate when given.
+// Closed loop: the next broadcast goes out when the previous was accepted
+// (202, or our own copy for shout), paced to --rate when given.
 publish_log publish_all(const options& o, worker_pool& pool,
                         const std::function<bool(int64_t, const std::string&)>& publish) {
   publish_log log;
@@ -44,12 +44,44 @@ publish_log publish_all(const options& o, worker_pool& pool,
   return log;
 }
 
+std::string broadcast_body(const options& o, const std::string& payload) {
+  return "{\"topic\":\"" + o.topic + "\",\"event\":\"" + o.event + "\",\"payload\":" +
+         payload + "}";
+}
+
 std::function<bool(int64_t, const std::string&)> http_trigger(const options& o, http_client& http) {
   return [&o, &http](int64_t, const std::string& payload) {
-    std::string body = "{\"topic\":\"" + o.topic + "\",\"event\":\"" + o.event +
-                       "\",\"payload\":" + payload + "}";
-    return http.post_json("/api/broadcast", body) == 202;
+    return http.post_json("/api/broadcast", broadcast_body(o, payload)) == 202;
   };
+}
+
+// Open loop (--trigger http with --rate): each POST leaves on schedule,
+// pipelined, however long the server takes to answer, so the offered rate is
+// the rate asked for; answers are counted as they come.
+publish_log publish_open_loop(const options& o, worker_pool& pool, http_client& http) {
+  publish_log log;
+  log.start = now_ns();
+  for (int64_t seq = 0; seq < o.broadcasts && !stop_requested(); ++seq) {
+    int64_t due = log.start + int64_t(double(seq) * 1e9 / o.rate);
+    while (now_ns() < due) {
+      pool.pump(int(std::min<int64_t>(1, (due - now_ns()) / 1000000)));
+      http.collect_answers(202, 0, log.errors);
+    }
+    int64_t t = now_ns();
+    log.at.push_back(t);
+    if (!http.send_post("/api/broadcast", broadcast_body(o, timed_payload(t, seq, o.payload_bytes))))
+      ++log.errors;
+  }
+  log.end = now_ns();
+  return log;
+}
+
+// The answers an open-loop publisher still waits for, once deliveries are in.
+void collect_late_answers(const options& o, http_client& http, publish_log& log) {
+  int64_t give_up = now_ns() + int64_t(o.drain_ms) * 1000000;
+  while (http.answers_due() > 0 && now_ns() < give_up && http.collect_answers(202, 10, log.errors)) {
+  }
+  log.errors += http.answers_due(); // never answered
 }
 
 std::function<bool(int64_t, const std::string&)> shout_trigger(ws_publisher& pub) {
@@ -116,8 +148,12 @@ scenario_result run_fanout(const options& opts) {
   if (ready && o.trigger == "shout" && !pub.open(error)) {
     r.json["error"] = error;
   } else if (ready) {
-    log = publish_all(o, pool, o.trigger == "shout" ? shout_trigger(pub) : http_trigger(o, http));
+    if (o.trigger == "http" && o.rate > 0)
+      log = publish_open_loop(o, pool, http);
+    else
+      log = publish_all(o, pool, o.trigger == "shout" ? shout_trigger(pub) : http_trigger(o, http));
     pool.wait_complete(o.drain_ms, true);
+    collect_late_answers(o, http, log);
   }
   if (o.trigger == "shout")
     pub.close();

@@ -17,7 +17,8 @@ namespace {
 /// a dead subscriber leaves every topic without a search over all topics.
 class registry_actor : public caf::event_based_actor {
 public:
-  explicit registry_actor(caf::actor_config& cfg) : caf::event_based_actor(cfg) {
+  registry_actor(caf::actor_config& cfg, flush_function flush)
+    : caf::event_based_actor(cfg), flush_(std::move(flush)) {
     set_down_handler([this](caf::down_msg& msg) { remove_subscriber(msg.source); });
   }
 
@@ -115,6 +116,7 @@ private:
     if (i == topics_.end())
       return;
     std::array<frame, serializer_count> encoded;
+    std::vector<frame_sink_ptr> waiting; // deferred frames: flushed at the end
     // Compared as raw pointers: address() per subscriber would touch a
     // reference count for every delivery of a broadcast_from.
     // (actor_cast of an invalid address dereferences null: check first.)
@@ -129,18 +131,26 @@ private:
       auto& cached = encoded[sub.format->index()];
       if (!cached.bytes)
         cached = sub.format->encode_broadcast(msg.topic, msg.event, msg.payload);
-      sub.sink->send(cached);
+      if (sub.sink->defer(cached))
+        waiting.push_back(sub.sink);
     }
+    if (waiting.empty())
+      return;
+    if (flush_)
+      return flush_(std::move(waiting));
+    for (auto& sink : waiting)
+      sink->flush();
   }
 
   std::unordered_map<std::string, std::vector<subscription>> topics_;
   std::unordered_map<caf::actor_addr, std::vector<std::string>> topics_of_;
+  flush_function flush_;
 };
 
 } // namespace
 
-caf::actor spawn_registry(caf::actor_system& sys) {
-  return sys.spawn<registry_actor>();
+caf::actor spawn_registry(caf::actor_system& sys, flush_function flush) {
+  return sys.spawn<registry_actor>(std::move(flush));
 }
 
 } // namespace phx

@@ -2,17 +2,9 @@
 // --max-outbound-bytes (logged, memory stays bounded), and the clients that
 // do read lose nothing.
 import assert from 'node:assert/strict';
-import { useServer, sleep, withTimeout } from './support.mjs';
+import { useServer, sleep, withTimeout, eventually } from './support.mjs';
 
 const server = useServer(['--max-outbound-bytes', '1048576']);
-
-async function eventually(check, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 server.test('a client that stops reading is closed (1008 logged); the reader gets every frame', async ({ raw, post }) => {
   const slow = await raw();

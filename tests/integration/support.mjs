@@ -94,6 +94,15 @@ function makeContext(server, t) {
 
 // ---- raw WebSocket client -----------------------------------------------------
 
+/** Polls `check` every 50 ms until it holds; throws after `ms`. */
+export async function eventually(check, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 export function socketUrl(port, { vsn = '2.0.0', params = {}, path = '/socket/websocket' } = {}) {
   const q = new URLSearchParams(params);
   if (vsn !== null) q.set('vsn', vsn);

@@ -11,6 +11,7 @@
 #include <caf/send.hpp>
 
 #include "broadcast_api.hpp"
+#include "io_flush.hpp"
 #include "listener.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/registry.hpp"
@@ -49,7 +50,7 @@ std::string normalise_prefix(std::string path) {
 struct endpoint::impl {
   explicit impl(endpoint_config cfg)
     : config(std::move(cfg)), system(configure(system_config, config)),
-      pubsub(spawn_registry(system)),
+      pubsub(spawn_registry(system, detail::flush_on(ioc, config.io_threads))),
       state(std::make_shared<detail::server_state>(config, system, pubsub)) {
   }
 

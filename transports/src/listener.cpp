@@ -68,6 +68,9 @@ void listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  // Frames are written whole and gathered: Nagle would only hold the next
+  // one back until the client's ACK (Phoenix's cowboy sets it too).
+  socket.set_option(tcp::no_delay(true), ec);
   std::make_shared<http_session>(std::move(socket), state_)->run();
   do_accept();
 }

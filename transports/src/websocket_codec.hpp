@@ -27,6 +27,11 @@ inline constexpr std::size_t max_header_size = 10;
 /// into `out`; returns its length (2, 4 or 10).
 std::size_t encode_header(opcode op, std::size_t size, std::uint8_t* out) noexcept;
 
+/// Bytes of an unfragmented server frame carrying `size` bytes: header included.
+constexpr std::size_t wire_size(std::size_t size) noexcept {
+  return size + (size < 126 ? 2 : size <= 0xFFFF ? 4 : 10);
+}
+
 /// The payload of a close frame: the code, big-endian, then the reason
 /// (cut to the 123 bytes a control frame allows).
 std::string close_payload(close_code code, std::string_view reason);

@@ -1,5 +1,8 @@
 #include "websocket_session.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <array>
 
 #include <boost/asio/post.hpp>
@@ -28,6 +31,15 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 // Bytes read per system call; one buffer per I/O thread, shared by all its
 // sessions, so that idle connections own none.
 constexpr std::size_t read_chunk = 64 * 1024;
+
+// Drops the first `n` bytes of a frame's (header, payload) buffers.
+void skip_written(std::array<net::const_buffer, 2>& parts, std::size_t n) {
+  for (auto& part : parts) {
+    auto k = std::min(n, part.size());
+    part += k;
+    n -= k;
+  }
+}
 
 } // namespace
 
@@ -78,6 +90,12 @@ void websocket_session::on_accept(beast::error_code ec) {
     return finish(ec.message().c_str());
   last_read_ = clock::now();
   arm_timer(last_read_ + state_->config.idle_timeout);
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ready_ = true;
+    if (!queue_.empty())
+      schedule_write_locked();
+  }
   wait_readable();
 }
 
@@ -163,12 +181,39 @@ void websocket_session::close(close_code code, std::string reason) {
   enqueue(outgoing{frame::text(ws::close_payload(code, reason)), ws::opcode::close}, true);
 }
 
-void websocket_session::enqueue(outgoing out, bool is_close) {
+bool websocket_session::defer(frame f) {
+  outgoing out{std::move(f), ws::opcode::text};
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!admit_locked(out, false))
+    return false;
+  queued_bytes_ += out.payload.size();
+  queue_.push_back(std::move(out));
+  if (queue_.back().op == ws::opcode::close) // the outbound bound was hit
+    return schedule_close_locked(), false;
+  if (write_scheduled_ || !ready_)
+    return false; // whoever writes now takes this frame along
+  write_scheduled_ = true; // flush() writes it, or hands it to the strand
+  return true;
+}
+
+void websocket_session::flush() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (queue_.empty()) { // finish() emptied it: the socket may be closed
+    write_scheduled_ = false;
+    return;
+  }
+  write_queued_locked();
+  if (queue_.empty())
+    write_scheduled_ = false;
+  else // the socket is full, or a close frame waits: the strand goes on
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+}
+
+bool websocket_session::admit_locked(outgoing& out, bool is_close) {
   if (out.op == ws::opcode::text && out.payload.binary)
     out.op = ws::opcode::binary;
-  std::lock_guard<std::mutex> guard{mtx_};
   if (closed_)
-    return;
+    return false;
   if (is_close) {
     closed_ = true; // frames queued so far still go out first
   } else if (queued_bytes_ + out.payload.size() > state_->config.max_outbound_bytes) {
@@ -176,18 +221,42 @@ void websocket_session::enqueue(outgoing out, bool is_close) {
     log(log_level::warning, "closing connection (1008): more than ",
         state_->config.max_outbound_bytes, " bytes queued for a client that does not read");
     closed_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
+    // A frame partly on the wire must be finished, or the stream is garbage.
+    auto keep = !queue_.empty() && queue_.front().written > 0 ? 1 : 0;
+    queue_.resize(keep);
+    queued_bytes_ = keep ? queue_.front().payload.size() : 0;
     out = outgoing{frame::text(ws::close_payload(close_code::policy_violation,
                                                  "outbound queue full")),
                    ws::opcode::close};
   }
+  return true;
+}
+
+void websocket_session::enqueue(outgoing out, bool is_close) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!admit_locked(out, is_close))
+    return;
   bool is_close_frame = out.op == ws::opcode::close;
+  if (!is_close_frame && ready_ && !write_scheduled_) {
+    // Nothing queued or in flight: write from this thread now. Skipping the
+    // hop to the strand and back saves a push or a reply two thread wake-ups.
+    // (closed_ is false under mtx_, so finish() has not closed the socket.)
+    out.written = write_now(out);
+    if (out.written == ws::wire_size(out.payload.size()))
+      return;
+    // The rest, or an error, is the strand's business.
+  }
   queued_bytes_ += out.payload.size();
   queue_.push_back(std::move(out));
   schedule_write_locked();
-  if (is_close_frame) // a client that never reads must not keep us forever
-    net::post(socket_.get_executor(), [self = shared_from_this()] { self->start_close_clock(); });
+  if (is_close_frame)
+    schedule_close_locked();
+}
+
+void websocket_session::schedule_close_locked() {
+  schedule_write_locked();
+  // A client that never reads must not keep us forever.
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->start_close_clock(); });
 }
 
 void websocket_session::start_close_clock() {
@@ -197,8 +266,65 @@ void websocket_session::start_close_clock() {
   arm_timer(clock::now() + close_timeout);
 }
 
+std::size_t websocket_session::write_now(const outgoing& out) noexcept {
+  std::uint8_t header[ws::max_header_size];
+  auto size = out.payload.size();
+  iovec parts[2] = {
+    {header, ws::encode_header(out.op, size, header)},
+    {size ? const_cast<char*>(out.payload.bytes->data()) : nullptr, size}};
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = size ? 2 : 1;
+  auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+void websocket_session::write_queued_locked() {
+  // One gathered, non-blocking write of the data frames at the head of the
+  // queue; a close frame is left to the strand, which knows what follows it.
+  constexpr std::size_t max_frames = 256; // 2 iovecs each, under IOV_MAX
+  std::uint8_t headers[max_frames][ws::max_header_size];
+  iovec parts[2 * max_frames];
+  std::size_t count = 0, frames = 0;
+  for (auto& out : queue_) {
+    if (frames == max_frames || out.op == ws::opcode::close)
+      break;
+    auto size = out.payload.size();
+    std::array<net::const_buffer, 2> wire{
+      net::const_buffer{headers[frames], ws::encode_header(out.op, size, headers[frames])},
+      net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
+    skip_written(wire, out.written);
+    for (auto& part : wire)
+      if (part.size() > 0)
+        parts[count++] = iovec{const_cast<void*>(part.data()), part.size()};
+    ++frames;
+  }
+  if (count == 0)
+    return;
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = count;
+  auto sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent <= 0)
+    return; // a full socket, or an error the strand's write will meet
+  // Drop what went out; the frame cut short remembers how far it got.
+  auto n = static_cast<std::size_t>(sent);
+  std::size_t done = 0;
+  for (; done < frames; ++done) {
+    auto& out = queue_[done];
+    auto rest = ws::wire_size(out.payload.size()) - out.written;
+    if (n < rest) {
+      out.written += n;
+      break;
+    }
+    n -= rest;
+    queued_bytes_ -= out.payload.size();
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
 void websocket_session::schedule_write_locked() {
-  if (write_scheduled_)
+  if (write_scheduled_ || !ready_)
     return;
   write_scheduled_ = true;
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
@@ -220,6 +346,8 @@ void websocket_session::do_write() {
   auto on_written = [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     self->on_write(ec, n);
   };
+  // The first frame may be partly written already (write_now).
+  auto skip = writing_.front().written;
   if (writing_.size() == 1) { // the common case under light load: no allocation
     auto& out = writing_.front();
     auto size = out.payload.size();
@@ -227,6 +355,7 @@ void websocket_session::do_write() {
     std::array<net::const_buffer, 2> buffers{
       net::const_buffer{single_header_, single_header_size_},
       net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
+    skip_written(buffers, skip);
     return net::async_write(socket_, buffers, std::move(on_written));
   }
   headers_.resize(writing_.size() * ws::max_header_size);
@@ -236,9 +365,14 @@ void websocket_session::do_write() {
     auto& out = writing_[i];
     auto* header = headers_.data() + i * ws::max_header_size;
     auto size = out.payload.size();
-    buffers.emplace_back(header, ws::encode_header(out.op, size, header));
-    if (size > 0)
-      buffers.emplace_back(out.payload.bytes->data(), size);
+    std::array<net::const_buffer, 2> parts{
+      net::const_buffer{header, ws::encode_header(out.op, size, header)},
+      net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
+    if (i == 0)
+      skip_written(parts, skip);
+    for (auto& part : parts)
+      if (part.size() > 0)
+        buffers.push_back(part);
   }
   net::async_write(socket_, buffers, std::move(on_written));
 }

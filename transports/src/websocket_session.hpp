@@ -24,8 +24,9 @@ namespace phx::detail {
 ///
 /// Beast answers the upgrade; the frames are then ours (websocket_codec), so
 /// that an idle connection holds no buffer at all and everything queued for a
-/// client leaves in one gathered write. Reads go to the connection actor;
-/// frames from any thread queue up (bounded in bytes) on the session's strand.
+/// client leaves in one gathered write. Reads go to the connection actor.
+/// A frame sent while nothing is in flight is written at once by the sending
+/// thread; otherwise frames queue up (bounded in bytes) for the strand.
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
@@ -38,6 +39,8 @@ public:
              boost::beast::http::request<boost::beast::http::string_body> req);
 
   void send(frame f) override;
+  bool defer(frame f) override;
+  void flush() override;
   void close(close_code code, std::string reason) override;
   void frame_consumed() override;
 
@@ -54,12 +57,18 @@ private:
   struct outgoing {
     frame payload;
     ws::opcode op;
+    std::size_t written = 0; ///< wire bytes (header included) already sent
   };
 
   void on_accept(boost::beast::error_code ec);
   void wait_readable();
   void on_readable(boost::beast::error_code ec);
+  // The outbound bound and the close rules; false when `out` is dropped.
+  bool admit_locked(outgoing& out, bool is_close);
   void enqueue(outgoing out, bool is_close);
+  std::size_t write_now(const outgoing& out) noexcept;
+  void write_queued_locked();
+  void schedule_close_locked();
   void schedule_write_locked();
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
@@ -96,7 +105,8 @@ private:
   std::mutex mtx_;
   std::vector<outgoing> queue_;
   std::size_t queued_bytes_ = 0;
-  bool write_scheduled_ = false;
+  bool write_scheduled_ = false; ///< a write is posted or in flight
+  bool ready_ = false;  ///< the handshake is done: frames may be written
   bool closed_ = false; ///< a close frame is queued: no more frames accepted
 };
 

@@ -148,3 +148,126 @@ TEST_CASE_FIXTURE(fixture, "payloads that are not objects are refused before sen
   CHECK(ps.broadcast("t", "e", "text"));
   CHECK(phx::pubsub{}.broadcast("t", "e", json::object()));
 }
+
+namespace {
+
+// A sink that keeps deferred frames until flush(), as a transport does; it
+// asks for one flush per batch, like websocket_session.
+class deferring_sink : public phx::frame_sink {
+public:
+  void send(phx::frame f) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    written_.push_back(std::move(f));
+  }
+  bool defer(phx::frame f) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    pending_.push_back(std::move(f));
+    return !std::exchange(waiting_, true);
+  }
+  void flush() override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ++flushes_;
+    waiting_ = false;
+    for (auto& f : pending_)
+      written_.push_back(std::move(f));
+    pending_.clear();
+  }
+  void close(phx::close_code, std::string) override {}
+
+  // Frames written so far (bounded wait for `n`), and the flushes it took.
+  std::pair<std::vector<std::string>, int> wait_written(size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        if (written_.size() >= n) {
+          std::vector<std::string> texts;
+          for (auto& f : written_)
+            texts.push_back(*f.bytes);
+          return {texts, flushes_};
+        }
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return {{}, flushes_};
+  }
+
+private:
+  std::mutex mtx_;
+  std::vector<phx::frame> pending_, written_;
+  bool waiting_ = false;
+  int flushes_ = 0;
+};
+
+std::string nth_of(const std::string& text) {
+  return json::parse(text)[4]["n"].dump();
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "fastlane frames are deferred, then every waiting sink is flushed") {
+  auto a = sys.spawn<idle_subscriber>();
+  auto sink = std::make_shared<deferring_sink>();
+  ps.subscribe("room:d", phx::subscription{a, sink, &phx::v2_json_serializer(), nullptr});
+  REQUIRE(await_count("room:d", 1));
+  for (int n = 0; n < 3; ++n)
+    REQUIRE_FALSE(ps.broadcast("room:d", "shout", json{{"n", n}}));
+  auto [texts, flushes] = sink->wait_written(3);
+  REQUIRE(texts.size() == 3);
+  CHECK(nth_of(texts[0]) == "0");
+  CHECK(nth_of(texts[2]) == "2");
+  CHECK(flushes == 3); // the registry flushed itself after each broadcast
+}
+
+TEST_CASE("a registry hands the sinks a broadcast left waiting to its flush function") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  // Holds the batches back, as busy I/O threads would, then flushes them.
+  std::mutex mtx;
+  std::vector<std::vector<phx::frame_sink_ptr>> batches;
+  auto flush = [&](std::vector<phx::frame_sink_ptr> sinks) {
+    std::lock_guard<std::mutex> guard{mtx};
+    batches.push_back(std::move(sinks));
+  };
+  phx::pubsub ps{phx::spawn_registry(sys, flush)};
+  caf::scoped_actor self{sys};
+  std::vector<caf::actor> subscribers;
+  std::vector<std::shared_ptr<deferring_sink>> sinks;
+  for (int i = 0; i < 3; ++i) {
+    subscribers.push_back(sys.spawn<idle_subscriber>());
+    sinks.push_back(std::make_shared<deferring_sink>());
+    ps.subscribe("room:f", phx::subscription{subscribers.back(), sinks.back(),
+                                             &phx::v2_json_serializer(), nullptr});
+  }
+  size_t subscribed = 0;
+  for (int i = 0; i < 200 && subscribed != 3; ++i)
+    self->request(ps.registry(), 2s, phx::count_atom::value, std::string{"room:f"})
+      .receive([&](size_t n) { subscribed = n; }, [&](caf::error&) {});
+  REQUIRE(subscribed == 3);
+  // Two broadcasts before any flush: each sink waits once, both frames queued.
+  REQUIRE_FALSE(ps.broadcast("room:f", "shout", json{{"n", 1}}));
+  REQUIRE_FALSE(ps.broadcast("room:f", "shout", json{{"n", 2}}));
+  // A request after both broadcasts returns once the registry handled them.
+  self->request(ps.registry(), 2s, phx::count_atom::value, std::string{"room:f"})
+    .receive([](size_t) {}, [](caf::error&) {});
+  size_t waiting = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& batch : batches)
+      waiting += batch.size();
+  }
+  CHECK(waiting == 3);
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    REQUIRE(batches.size() == 1);
+    for (auto& sink : batches.front())
+      sink->flush();
+  }
+  for (auto& sink : sinks) {
+    auto [texts, flushes] = sink->wait_written(2);
+    REQUIRE(texts.size() == 2);
+    CHECK(nth_of(texts[0]) == "1");
+    CHECK(nth_of(texts[1]) == "2");
+    CHECK(flushes == 1); // both frames in one write
+  }
+  caf::anon_send_exit(ps.registry(), caf::exit_reason::user_shutdown);
+}

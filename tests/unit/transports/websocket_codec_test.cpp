@@ -119,3 +119,9 @@ TEST_CASE("server frame headers use the shortest length form") {
   CHECK(h[1] == 127);
   CHECK(ws::close_payload(phx::close_code::going_away, "bye") == std::string{"\x03\xe9" "bye", 5});
 }
+
+TEST_CASE("wire_size counts the header encode_header writes") {
+  std::uint8_t h[ws::max_header_size];
+  for (std::size_t size : {0, 1, 125, 126, 0xFFFF, 0x10000, 1 << 20})
+    CHECK(ws::wire_size(size) == ws::encode_header(ws::opcode::text, size, h) + size);
+}

@@ -3,6 +3,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "phx/protocol/frame_sink.hpp"
+
 namespace phx {
 
 /// Spawns a registry actor: topic -> subscribers, with fastlane delivery.
@@ -17,6 +19,11 @@ namespace phx {
 ///   Non-intercepted events go to fastlane sinks as one shared encoded frame
 ///   per serializer; the rest get `(broadcast_atom, broadcast_ptr)`.
 /// - `(count_atom, std::string topic) -> size_t`: how many subscribers it has.
-caf::actor spawn_registry(caf::actor_system& sys);
+///
+/// A broadcast queues its frame on every fastlane sink first (frame_sink::defer)
+/// and then hands the sinks to `flush` (default: flushes them in turn), so the
+/// registry never waits on a socket and frames of back-to-back broadcasts
+/// leave in one write per connection.
+caf::actor spawn_registry(caf::actor_system& sys, flush_function flush = {});
 
 } // namespace phx
