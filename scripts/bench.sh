@@ -28,7 +28,7 @@ run idle-19k       --scenario idle --connections 19000 --duration 10 --heartbeat
 run idle-channels  --scenario idle --connections 2000 --channels 10 --compare-channels --duration 4
 run fanout-single  --scenario fanout --connections 10000 --broadcasts 20 --rate 2
 run fanout-50ps    --scenario fanout --connections 10000 --broadcasts 250 --rate 50
-run fanout-burst   --scenario fanout --connections 10000 --broadcasts 200
+run fanout-100ps   --scenario fanout --connections 10000 --broadcasts 500 --rate 100
 run rtt-idle       --scenario rtt --connections 1 --pings 10000
 run rtt-10k        --scenario rtt --connections 10000 --rate 10000 --duration 10
 run churn          --scenario churn --connections 50 --duration 10

@@ -95,6 +95,9 @@ const std::vector<option_spec>& specs() {
       STR_OPT("event", event, "fanout with --trigger http: event name to broadcast"),
       INT_OPT("pings", pings, "rtt: total pushes, then stop (0: run for --duration)"),
       DBL_OPT("duration", duration_s, "seconds: idle hold, rtt and churn run time"),
+      DBL_OPT("warmup", warmup_s,
+              "churn: seconds of cycles before the RSS baseline, so that one-time growth "
+              "(code paged in, per-thread heaps) is not taken for a leak; 0: none"),
       INT_OPT("server-pid", server_pid, "server pid for RSS (0: the process listening on --port)"),
       INT_OPT("payload-bytes", payload_bytes, "filler bytes in each push/broadcast payload"),
       INT_OPT("heartbeat-ms", heartbeat_ms, "heartbeat interval per connection"),
@@ -180,7 +183,7 @@ void print_help(const char* argv0) {
 int hard_cap_seconds(const options& o) {
   if (o.max_run_s > 0)
     return o.max_run_s;
-  double s = o.setup_timeout_ms / 1000.0 + o.duration_s + 2 * o.drain_ms / 1000.0 +
+  double s = o.setup_timeout_ms / 1000.0 + o.duration_s + o.warmup_s + 2 * o.drain_ms / 1000.0 +
              o.settle_ms / 1000.0 * 3 + 30;
   if (o.scenario == "fanout" && o.rate > 0)
     s += o.broadcasts / o.rate;

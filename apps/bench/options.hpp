@@ -23,6 +23,7 @@ struct options {
   std::string event = "shout";  // fanout: event name of the broadcast
   int pings = 0;              // rtt: stop after this many pushes in all (0: run for --duration)
   double duration_s = 10;
+  double warmup_s = 1;        // churn: cycles run (and ended) before the RSS baseline
   int server_pid = 0;         // 0: find the process listening on --port
   int payload_bytes = 32;
   int heartbeat_ms = 30000;

@@ -49,6 +49,9 @@ int run_smoke(const options& base) {
   options idle = smoke_options(base, "idle");
   options fanout = smoke_options(base, "fanout");
   fanout.broadcasts = 20;
+  options open_loop = fanout; // pipelined POSTs at a set rate
+  open_loop.broadcasts = 40;
+  open_loop.rate = 100;
   options rtt = smoke_options(base, "rtt");
   rtt.connections = 1;
   rtt.pings = 200;
@@ -56,8 +59,9 @@ int run_smoke(const options& base) {
   options churn = smoke_options(base, "churn");
   churn.connections = 10;
   churn.duration_s = 2;
+  churn.warmup_s = 0.5;
   int failures = 0;
-  for (const options* o : {&idle, &fanout, &rtt, &churn}) {
+  for (const options* o : {&idle, &fanout, &open_loop, &rtt, &churn}) {
     if (stop_requested())
       return 1;
     scenario_result r = run_scenario(*o);

@@ -13,8 +13,10 @@ namespace phx {
 
 namespace {
 
-/// topic -> subscribers, plus the reverse index subscriber -> topics so that
-/// a dead subscriber leaves every topic without a search over all topics.
+/// topic -> subscribers, plus the reverse index subscriber -> (topic, slot)
+/// so that a subscriber leaves a topic, or dies and leaves every topic, in
+/// time proportional to its own topics, never to a topic's subscribers: a
+/// mass disconnect from a topic of 20,000 must not be quadratic.
 class registry_actor : public caf::event_based_actor {
 public:
   registry_actor(caf::actor_config& cfg, flush_function flush)
@@ -28,7 +30,7 @@ public:
         add(std::move(topic), std::move(sub));
       },
       [this](unsubscribe_atom, const std::string& topic, const caf::actor& who) {
-        remove(topic, who.address());
+        remove(topic, key_of(who));
       },
       [this](publish_atom, const broadcast_ptr& msg, const caf::actor_addr& from) {
         publish(*msg, msg, from);
@@ -43,69 +45,100 @@ public:
   void on_exit() override {
     // Subscriptions hold strong handles (and the subscribers hold this
     // registry): drop them so that no cycle outlives the actors.
-    topics_.clear();
     topics_of_.clear();
+    topics_.clear();
   }
 
 private:
+  // Subscribers are keyed by their raw pointer: the subscription holds a
+  // strong handle, so the pointer stays theirs while the entry exists, and no
+  // reference count is touched per lookup.
+  using key = const caf::abstract_actor*;
+
+  /// One topic of a subscriber: the topic's key in topics_ (node-based, so
+  /// the pointer is stable) and the subscriber's slot in its vector.
+  struct membership {
+    const std::string* topic;
+    std::size_t slot;
+  };
+
+  static key key_of(const caf::actor& who) {
+    // (actor_cast of an invalid handle dereferences null: check first.)
+    return who ? caf::actor_cast<caf::abstract_actor*>(who) : nullptr;
+  }
+
   void add(std::string topic, subscription sub) {
     if (!sub.subscriber)
       return;
-    auto addr = sub.subscriber.address();
-    auto& topics = topics_of_[addr];
-    auto& subs = topics_[topic];
-    // The reverse index says whether this is a re-subscription, so a topic
-    // with many subscribers is not searched on every join.
-    if (std::find(topics.begin(), topics.end(), topic) != topics.end()) {
-      for (auto& existing : subs)
-        if (existing.subscriber == sub.subscriber)
-          existing = std::move(sub);
-      return;
-    }
-    subs.push_back(std::move(sub));
+    auto who = key_of(sub.subscriber);
+    auto& topics = topics_of_[who];
+    auto [entry, fresh_topic] = topics_.try_emplace(std::move(topic));
+    auto& subs = entry->second;
+    if (!fresh_topic)
+      if (auto* m = find_membership(topics, entry->first)) { // a re-subscription
+        subs[m->slot] = std::move(sub);
+        return;
+      }
     if (topics.empty())
-      monitor(addr);
-    topics.push_back(std::move(topic));
+      monitor(sub.subscriber);
+    topics.push_back(membership{&entry->first, subs.size()});
+    subs.push_back(std::move(sub));
   }
 
-  void remove(const std::string& topic, const caf::actor_addr& who) {
-    if (!erase_entry(topic, who))
-      return;
+  void remove(const std::string& topic, key who) {
     auto i = topics_of_.find(who);
     if (i == topics_of_.end())
       return;
     auto& topics = i->second;
-    topics.erase(std::find(topics.begin(), topics.end(), topic));
+    auto m = std::find_if(topics.begin(), topics.end(),
+                          [&](const membership& x) { return *x.topic == topic; });
+    if (m == topics.end())
+      return;
+    auto subscriber = leave(*m);
+    *m = topics.back();
+    topics.pop_back();
     if (topics.empty()) {
-      demonitor(who);
+      demonitor(subscriber.address());
       topics_of_.erase(i);
     }
   }
 
-  void remove_subscriber(const caf::actor_addr& who) {
-    auto i = topics_of_.find(who);
+  void remove_subscriber(const caf::actor_addr& source) {
+    if (!source)
+      return;
+    auto i = topics_of_.find(caf::actor_cast<caf::abstract_actor*>(source));
     if (i == topics_of_.end())
       return;
-    for (auto& topic : i->second)
-      erase_entry(topic, who);
+    auto topics = std::move(i->second);
     topics_of_.erase(i);
+    for (auto& m : topics)
+      leave(m);
   }
 
-  // Removes one (topic, subscriber) entry; false if there was none.
-  bool erase_entry(const std::string& topic, const caf::actor_addr& who) {
-    auto i = topics_.find(topic);
-    if (i == topics_.end())
-      return false;
-    auto& subs = i->second;
-    auto j = std::find_if(subs.begin(), subs.end(),
-                          [&](const subscription& s) { return s.subscriber.address() == who; });
-    if (j == subs.end())
-      return false;
-    *j = std::move(subs.back());
+  // Takes the subscriber out of the slot `m` names (and returns it): the
+  // topic's last subscriber moves into that slot, its membership following.
+  caf::actor leave(const membership& m) {
+    auto entry = topics_.find(*m.topic);
+    auto& subs = entry->second;
+    auto subscriber = std::move(subs[m.slot].subscriber);
+    if (m.slot + 1 != subs.size()) {
+      auto& moved = subs.back();
+      auto j = topics_of_.find(key_of(moved.subscriber));
+      if (auto* moved_m = j == topics_of_.end() ? nullptr : find_membership(j->second, entry->first))
+        moved_m->slot = m.slot;
+      subs[m.slot] = std::move(moved);
+    }
     subs.pop_back();
     if (subs.empty())
-      topics_.erase(i);
-    return true;
+      topics_.erase(entry);
+    return subscriber;
+  }
+
+  static membership* find_membership(std::vector<membership>& topics, const std::string& topic) {
+    for (auto& m : topics)
+      if (m.topic == &topic)
+        return &m;
+    return nullptr;
   }
 
   // Fastlane (PROTOCOL.md 5.9): one encode per serializer, the same frame to
@@ -143,7 +176,7 @@ private:
   }
 
   std::unordered_map<std::string, std::vector<subscription>> topics_;
-  std::unordered_map<caf::actor_addr, std::vector<std::string>> topics_of_;
+  std::unordered_map<key, std::vector<membership>> topics_of_;
   flush_function flush_;
 };
 

@@ -134,6 +134,45 @@ TEST_CASE_FIXTURE(fixture, "dead subscribers vanish from every topic, unsubscrib
   self->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE_FIXTURE(fixture, "removals in any order leave exactly the remaining subscribers") {
+  // Removal moves the topic's last subscriber into the freed slot: every
+  // later removal and broadcast must still find each subscriber where it is.
+  constexpr int n = 6;
+  std::vector<caf::actor> subs;
+  std::vector<std::shared_ptr<recording_sink>> sinks;
+  for (int i = 0; i < n; ++i) {
+    subs.push_back(sys.spawn<idle_subscriber>());
+    sinks.push_back(std::make_shared<recording_sink>());
+    ps.subscribe("t", fastlane(subs[i], sinks[i]));
+    if (i % 2 == 0)
+      ps.subscribe("u", fastlane(subs[i], sinks[i]));
+  }
+  REQUIRE(await_count("t", n));
+  ps.unsubscribe("t", subs[0]);                         // a first slot
+  self->send_exit(subs[5], caf::exit_reason::kill);     // the last slot, dies
+  ps.unsubscribe("t", subs[2]);                         // a slot refilled
+  self->send_exit(subs[4], caf::exit_reason::kill);     // in both topics
+  REQUIRE(await_count("t", 2));
+  REQUIRE(await_count("u", 2));
+  REQUIRE_FALSE(ps.broadcast("t", "e", json{{"to", "t"}}));
+  REQUIRE_FALSE(ps.broadcast("u", "e", json{{"to", "u"}}));
+  // Each sink's frames, in order: t's broadcast, then u's.
+  auto topics_of = [&](int i, size_t expect) {
+    std::vector<std::string> seen;
+    for (auto& f : sinks[i]->wait_for(expect))
+      seen.push_back(json::parse(*f.bytes)[4]["to"].get<std::string>());
+    return seen;
+  };
+  CHECK(topics_of(1, 1) == std::vector<std::string>{"t"});
+  CHECK(topics_of(3, 1) == std::vector<std::string>{"t"});
+  CHECK(topics_of(0, 1) == std::vector<std::string>{"u"});
+  CHECK(topics_of(2, 1) == std::vector<std::string>{"u"});
+  CHECK(sinks[4]->wait_for(0).empty());
+  CHECK(sinks[5]->wait_for(0).empty());
+  for (auto& s : subs)
+    self->send_exit(s, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE_FIXTURE(fixture, "subscribing twice replaces the entry instead of delivering twice") {
   auto a = sys.spawn<idle_subscriber>();
   auto sink = std::make_shared<recording_sink>();
