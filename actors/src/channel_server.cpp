@@ -69,7 +69,7 @@ void channel_server::crash(const char* callback, const std::string& why) {
 
 void channel_server::run_terminate(const exit_reason& why) {
   // Once, and only for a channel that joined: a join still running just ends.
-  if (terminated_ || !socket_.joined_)
+  if (terminated_ || !join_accepted_)
     return;
   terminated_ = true;
   impl_->terminate(why, socket_);
@@ -100,22 +100,34 @@ void channel_server::on_join(const message& join) {
     quit();
     return;
   }
-  answer("ok", result->response());
-  // Subscribing after the reply is written keeps the reply first on the wire:
-  // the registry can only fan out to this sink once it holds the subscription.
-  subscribe();
+  join_accepted_ = true;
+  // The reply, and pushes made inside join, go out through the registry just
+  // before it adds the subscription: they precede every broadcast, and every
+  // broadcast accepted after the client reads "ok" reaches it (PROTOCOL.md
+  // 5.9: Phoenix subscribes before it replies).
+  std::vector<frame> first;
+  first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
+                                                result->response()));
+  for (auto& f : socket_.held_pushes_)
+    first.push_back(std::move(f));
+  socket_.held_pushes_.clear();
+  request(socket_.pubsub_.registry(), caf::infinite, subscribe_atom::value, socket_.topic_,
+          subscription{caf::actor_cast<caf::actor>(this), socket_.sink_, socket_.format_,
+                       impl_->intercepts()},
+          std::move(first))
+    .then([this](bool) { on_subscribed(); },
+          [this](caf::error& err) { crash("join", "subscribing failed: " + to_string(err)); });
+}
+
+void channel_server::on_subscribed() {
+  // Pushes made while the subscription was on its way were held: the reply
+  // is out now, they may follow.
   socket_.joined_ = true;
   for (auto& f : socket_.held_pushes_)
     socket_.sink_->send(std::move(f));
   socket_.held_pushes_.clear();
   socket_.held_pushes_.shrink_to_fit();
   send(connection_, joined_atom::value, true);
-}
-
-void channel_server::subscribe() {
-  socket_.pubsub_.subscribe(socket_.topic_,
-                            subscription{caf::actor_cast<caf::actor>(this), socket_.sink_,
-                                         socket_.format_, impl_->intercepts()});
 }
 
 void channel_server::on_event(message& msg) {

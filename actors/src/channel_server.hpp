@@ -37,7 +37,7 @@ private:
   void on_info(const caf::message& msg);
 
   void reply(const json& ref, const std::string& status, const json& response);
-  void subscribe();
+  void on_subscribed();
   // Runs terminate, then stops the actor: normal for graceful reasons (the
   // connection sends phx_close), an error otherwise (phx_error).
   void stop(const exit_reason& why);
@@ -51,6 +51,7 @@ private:
   std::unique_ptr<channel> impl_;
   socket socket_;
   caf::actor connection_;
+  bool join_accepted_ = false; ///< terminate runs from here on
   bool stopped_ = false;
   bool terminated_ = false;
 };

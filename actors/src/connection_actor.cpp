@@ -11,9 +11,12 @@
 namespace phx {
 
 caf::actor spawn_connection(caf::actor_system& sys, connection_setup setup) {
-  // Not lazy_init: make_behavior subscribes the socket id, which must happen
-  // even if the client never sends a frame.
-  return sys.spawn<detail::connection_actor>(std::move(setup));
+  // With an id, make_behavior subscribes the id topic, which must happen even
+  // if the client never sends a frame. Without one, lazy_init spares a thread
+  // wake-up per connection: the actor starts with its first frame.
+  if (setup.id)
+    return sys.spawn<detail::connection_actor>(std::move(setup));
+  return sys.spawn<detail::connection_actor, caf::lazy_init>(std::move(setup));
 }
 
 void deliver_frame(const caf::actor& connection, std::string data, bool binary) {

@@ -29,6 +29,16 @@ public:
       [this](subscribe_atom, std::string& topic, subscription& sub) {
         add(std::move(topic), std::move(sub));
       },
+      [this](subscribe_atom, std::string& topic, subscription& sub, std::vector<frame>& first) {
+        // A joining channel's reply goes to the sink before it is a
+        // subscriber: first on the wire, and no broadcast accepted after it
+        // is missed. The answer tells the channel it may go on.
+        if (sub.sink)
+          for (auto& f : first)
+            sub.sink->send(std::move(f));
+        add(std::move(topic), std::move(sub));
+        return true;
+      },
       [this](unsubscribe_atom, const std::string& topic, const caf::actor& who) {
         remove(topic, key_of(who));
       },

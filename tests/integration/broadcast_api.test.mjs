@@ -22,6 +22,18 @@ server.test('202, and the broadcast reaches V2 (phoenix and raw) and V1 subscrib
   assert.deepEqual(f1.raw, { topic: 'room:api', event: 'news', payload: { headline: 'hi', n: [1, 2] }, ref: null });
 });
 
+server.test('a broadcast posted as soon as the join reply is read reaches the new subscriber', async ({ raw, post }) => {
+  // Phoenix subscribes before it replies: "ok" on the wire means subscribed.
+  for (let i = 0; i < 40; i++) {
+    const c = await raw();
+    await c.join(`room:race${i}`);
+    const res = await post({ topic: `room:race${i}`, event: 'first', payload: { i } });
+    assert.equal(res.status, 202, res.text);
+    await c.next((m) => m.event === 'first', `the broadcast right after join #${i}`);
+    c.terminate();
+  }
+});
+
 server.test('a broadcast reaches only subscribers of its topic', async ({ raw, post }) => {
   const a = await raw();
   await a.join('room:a');

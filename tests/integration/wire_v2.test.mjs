@@ -3,6 +3,7 @@
 // frames, and the per-connection limits.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { useServer, upgradeStatus, sleep } from './support.mjs';
 
 const ok = (response) => ({ status: 'ok', response });
@@ -115,6 +116,33 @@ describe('handshake', () => {
   server.test('vsn=2.0.0 and no vsn (V1) are accepted', async ({ port }) => {
     assert.equal(await upgradeStatus(port, { vsn: '2.0.0' }), 101);
     assert.equal(await upgradeStatus(port, { vsn: null, codec: 'v1' }), 101);
+  });
+
+  // A hand-made upgrade request: resolves with the status and headers.
+  function upgradeWith(port, headers) {
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1', port, path: '/socket/websocket?vsn=2.0.0',
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', ...headers },
+      });
+      req.on('upgrade', (res, sock) => { sock.destroy(); resolve(res); });
+      req.on('response', (res) => { res.resume(); resolve(res); });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  server.test('the handshake follows RFC 6455 4.2: accept key, 400 without a key, 426 for another version', async ({ port }) => {
+    // The key and its accept value of RFC 6455 section 1.3.
+    const ok = await upgradeWith(port, { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' });
+    assert.equal(ok.statusCode, 101);
+    assert.equal(ok.headers['sec-websocket-accept'], 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    assert.equal(ok.headers.upgrade.toLowerCase(), 'websocket');
+    const noKey = await upgradeWith(port, { 'Sec-WebSocket-Version': '13' });
+    assert.equal(noKey.statusCode, 400);
+    const v8 = await upgradeWith(port, { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '8' });
+    assert.equal(v8.statusCode, 426);
+    assert.equal(v8.headers['sec-websocket-version'], '13');
   });
 
   server.test('authToken subprotocols: the server selects "phoenix"', async ({ raw }) => {

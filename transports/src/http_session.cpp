@@ -8,6 +8,7 @@
 #include "phx/protocol/serializer.hpp"
 #include "query_params.hpp"
 #include "static_files.hpp"
+#include "websocket_handshake.hpp"
 #include "websocket_session.hpp"
 
 namespace phx::detail {
@@ -111,6 +112,12 @@ void http_session::upgrade(request req, const socket_mount& mount) {
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
                                                                   : std::string{};
+  if (auto problem = check_handshake(req)) {
+    auto res = text_response(req, problem->status, std::string{problem->why});
+    if (problem->status == http::status::upgrade_required)
+      res.set(http::field::sec_websocket_version, "13");
+    return write(std::move(res));
+  }
   auto* format = serializer_for_vsn(vsn);
   if (!format) {
     log(log_level::warning, "refusing connect on ", mount.path, ": transport version \"", vsn,
@@ -148,7 +155,7 @@ void http_session::upgrade(request req, const socket_mount& mount) {
     log(log_level::info, "connect refused on ", mount.path, " for ", info->peer_address);
     return write(text_response(req, http::status::forbidden, ""));
   }
-  auto session = std::make_shared<websocket_session>(stream_.release_socket(), state_, subprotocol);
+  auto session = std::make_shared<websocket_session>(stream_.release_socket(), state_);
   connection_setup setup;
   setup.sink = session;
   setup.format = format;
@@ -158,7 +165,8 @@ void http_session::upgrade(request req, const socket_mount& mount) {
   setup.pubsub = state_->pubsub;
   setup.limits.max_channels = state_->config.max_channels;
   auto connection = spawn_connection(state_->system, std::move(setup));
-  session->start(std::move(connection), std::move(req));
+  session->start(std::move(connection),
+                 switching_protocols(req[http::field::sec_websocket_key], subprotocol));
 }
 
 http_session::response http_session::handle(const request& req) {

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <cerrno>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -14,8 +15,6 @@
 namespace phx::detail {
 
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace http = beast::http;
 namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
 
@@ -44,11 +43,9 @@ void skip_written(std::array<net::const_buffer, 2>& parts, std::size_t n) {
 } // namespace
 
 websocket_session::websocket_session(net::ip::tcp::socket&& socket,
-                                     std::shared_ptr<server_state> state,
-                                     std::string subprotocol)
+                                     std::shared_ptr<server_state> state)
   : socket_(std::move(socket)), timer_(socket_.get_executor()),
-    reader_(state->config.max_frame_size), state_(std::move(state)),
-    subprotocol_(std::move(subprotocol)) {
+    reader_(state->config.max_frame_size), state_(std::move(state)) {
 }
 
 websocket_session::~websocket_session() {
@@ -61,35 +58,33 @@ void websocket_session::abandon() {
   finish("server stopped");
 }
 
-void websocket_session::start(caf::actor connection, http::request<http::string_body> req) {
+void websocket_session::start(caf::actor connection, std::string handshake) {
   connection_ = std::move(connection);
   state_->add_session(this, weak_from_this());
-  // Beast validates the upgrade and writes the 101; it is dropped afterwards.
-  handshake_ = std::make_unique<websocket::stream<net::ip::tcp::socket&>>(socket_);
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(30);
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  handshake_->set_option(timeouts);
-  handshake_->set_option(websocket::stream_base::decorator([sub = subprotocol_](websocket::response_type& res) {
-    res.set(http::field::server, "phoenix-caf");
-    if (!sub.empty())
-      res.set(http::field::sec_websocket_protocol, sub);
-  }));
-  handshake_->async_accept(req, [self = shared_from_this()](beast::error_code ec) {
-    self->on_accept(ec);
-  });
-}
-
-void websocket_session::on_accept(beast::error_code ec) {
-  handshake_.reset();
-  if (ec)
-    return finish(ec.message().c_str());
+  beast::error_code ec;
   socket_.non_blocking(true, ec);
   if (ec)
     return finish(ec.message().c_str());
+  // A fresh socket takes the 101 in one send; the rest, if ever, goes async,
+  // bounded by the idle timeout like everything else.
   last_read_ = clock::now();
   arm_timer(last_read_ + state_->config.idle_timeout);
+  auto sent = ::send(socket_.native_handle(), handshake.data(), handshake.size(), MSG_NOSIGNAL);
+  if (sent == static_cast<ssize_t>(handshake.size()))
+    return on_handshake_written({});
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    return finish("the handshake could not be written");
+  handshake_ = handshake.substr(sent < 0 ? 0 : static_cast<std::size_t>(sent));
+  net::async_write(socket_, net::buffer(handshake_),
+                   [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                     self->handshake_ = {};
+                     self->on_handshake_written(write_ec);
+                   });
+}
+
+void websocket_session::on_handshake_written(beast::error_code ec) {
+  if (ec)
+    return finish(ec.message().c_str());
   {
     std::lock_guard<std::mutex> guard{mtx_};
     ready_ = true;
@@ -419,6 +414,8 @@ void websocket_session::on_timer(beast::error_code ec) {
     return;
   if (close_sent_ || close_requested_)
     return finish("closing handshake timed out");
+  if (!handshake_.empty())
+    return finish("the client did not take the handshake response");
   // The deadline moves with every read; the timer only wakes when it may have
   // passed, so an active connection costs one wake per timeout period.
   auto deadline = last_read_ + state_->config.idle_timeout;

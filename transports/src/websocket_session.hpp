@@ -10,8 +10,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/core/error.hpp>
 #include <caf/actor.hpp>
 
 #include "phx/protocol/frame_sink.hpp"
@@ -22,7 +21,8 @@ namespace phx::detail {
 
 /// One WebSocket connection, and the frame_sink of its connection actor.
 ///
-/// Beast answers the upgrade; the frames are then ours (websocket_codec), so
+/// http_session checks the upgrade; the 101 and the frames are ours
+/// (websocket_handshake, websocket_codec), so
 /// that an idle connection holds no buffer at all and everything queued for a
 /// client leaves in one gathered write. Reads go to the connection actor.
 /// A frame sent while nothing is in flight is written at once by the sending
@@ -30,13 +30,11 @@ namespace phx::detail {
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
-  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
-                    std::string subprotocol);
+  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
   ~websocket_session() override;
 
-  /// Accepts the upgrade `req`, then reads frames for `connection`.
-  void start(caf::actor connection,
-             boost::beast::http::request<boost::beast::http::string_body> req);
+  /// Writes `handshake` (the 101 response), then reads frames for `connection`.
+  void start(caf::actor connection, std::string handshake);
 
   void send(frame f) override;
   bool defer(frame f) override;
@@ -60,7 +58,7 @@ private:
     std::size_t written = 0; ///< wire bytes (header included) already sent
   };
 
-  void on_accept(boost::beast::error_code ec);
+  void on_handshake_written(boost::beast::error_code ec);
   void wait_readable();
   void on_readable(boost::beast::error_code ec);
   // The outbound bound and the close rules; false when `out` is dropped.
@@ -80,11 +78,10 @@ private:
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_; ///< idle timeout, then the close handshake's bound
-  std::unique_ptr<boost::beast::websocket::stream<boost::asio::ip::tcp::socket&>> handshake_;
+  std::string handshake_; ///< only while the 101 did not fit in one send
   ws::frame_reader reader_;
   std::chrono::steady_clock::time_point last_read_;
   std::shared_ptr<server_state> state_;
-  std::string subprotocol_;
   caf::actor connection_;
 
   // Strand-only.

@@ -3,6 +3,8 @@
 #include <caf/atom.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include <vector>
+
 #include "phx/pubsub/broadcast.hpp"
 #include "phx/pubsub/subscription.hpp"
 
@@ -23,3 +25,4 @@ using broadcast_atom = caf::atom_constant<caf::atom("phx_bcast")>;
 // (the node bridge sends broadcasts in its own serializable form).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(phx::broadcast_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(phx::subscription)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<phx::frame>)

@@ -13,6 +13,9 @@ namespace phx {
 /// - `(subscribe_atom, std::string topic, subscription)`: adds or replaces the
 ///   subscriber's entry for the topic; the subscriber is monitored, so a dead
 ///   subscriber vanishes from every topic.
+/// - `(subscribe_atom, std::string topic, subscription, std::vector<frame> first)
+///   -> bool`: writes `first` to the subscription's sink, then subscribes, then
+///   answers; how a channel's join reply precedes every broadcast it gets.
 /// - `(unsubscribe_atom, std::string topic, caf::actor subscriber)`.
 /// - `(publish_atom, broadcast_ptr, caf::actor_addr from)`: delivers to every
 ///   subscriber of the topic but `from` (an invalid address excludes nobody).
