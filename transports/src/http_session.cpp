@@ -100,14 +100,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   if (websocket::is_upgrade(req)) {
     for (auto& mount : state_->sockets)
       if (path == mount.path + "/websocket")
-        return upgrade(std::move(req), mount);
+        return upgrade(req, query, mount);
     return write(text_response(req, http::status::not_found, "no socket mounted here\n"));
   }
-  write(handle(req));
+  write(handle(req, path, query));
 }
 
-void http_session::upgrade(request req, const socket_mount& mount) {
-  auto [path, query] = split_target(req.target());
+void http_session::upgrade(const request& req, std::string_view query, const socket_mount& mount) {
   auto params = parse_query(query);
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
@@ -169,8 +168,8 @@ void http_session::upgrade(request req, const socket_mount& mount) {
                  switching_protocols(req[http::field::sec_websocket_key], subprotocol));
 }
 
-http_session::response http_session::handle(const request& req) {
-  auto [path, query] = split_target(req.target());
+http_session::response http_session::handle(const request& req, std::string_view path,
+                                             std::string_view query) {
   for (auto& mount : state_->sockets)
     if (path == mount.path + "/websocket")
       return text_response(req, http::status::bad_request, "WebSocket upgrade required\n");

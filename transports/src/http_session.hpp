@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,8 +29,8 @@ private:
   void write(response res);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
   // Upgrades to a WebSocket, or answers why not (400, 403, 404).
-  void upgrade(request req, const socket_mount& mount);
-  response handle(const request& req);
+  void upgrade(const request& req, std::string_view query, const socket_mount& mount);
+  response handle(const request& req, std::string_view path, std::string_view query);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
