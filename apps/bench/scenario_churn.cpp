@@ -18,7 +18,6 @@ scenario_result run_churn(const options& opts) {
   int pid = resolve_server_pid(o);
   scenario_result r;
   r.json = result_header(o, pid);
-  r.json["rate_target"] = o.rate;
   long rss_cold = read_vmrss_kb(pid);
   if (o.warmup_s > 0) {
     options w = o;

@@ -18,6 +18,7 @@ result_json result_header(const options& o, int server_pid) {
   j["processes"] = std::min(o.processes, o.connections);
   j["source_addresses"] = o.source_addresses;
   j["connections"] = o.connections;
+  j["rate_target"] = o.rate;
   return j;
 }
 

@@ -134,7 +134,6 @@ scenario_result run_fanout(const options& opts) {
   r.json["subscribers"] = o.connections;
   r.json["broadcasts"] = o.broadcasts;
   r.json["trigger"] = o.trigger;
-  r.json["rate_target"] = o.rate;
   r.json["payload_bytes"] = o.payload_bytes;
   worker_pool pool(o);
   bool ready = pool.wait_ready(o.setup_timeout_ms);

@@ -13,7 +13,6 @@ scenario_result run_rtt(const options& opts) {
   int pid = resolve_server_pid(o);
   scenario_result r;
   r.json = result_header(o, pid);
-  r.json["rate_target"] = o.rate;
   r.json["pings_target"] = o.pings;
   r.json["payload_bytes"] = o.payload_bytes;
   worker_pool pool(o);
