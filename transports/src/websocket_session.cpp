@@ -72,7 +72,7 @@ void websocket_session::start(caf::actor connection, std::string handshake) {
   auto sent = ::send(socket_.native_handle(), handshake.data(), handshake.size(), MSG_NOSIGNAL);
   if (sent == static_cast<ssize_t>(handshake.size()))
     return on_handshake_written({});
-  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
     return finish("the handshake could not be written");
   handshake_ = handshake.substr(sent < 0 ? 0 : static_cast<std::size_t>(sent));
   net::async_write(socket_, net::buffer(handshake_),
@@ -183,8 +183,10 @@ bool websocket_session::defer(frame f) {
     return false;
   queued_bytes_ += out.payload.size();
   queue_.push_back(std::move(out));
-  if (queue_.back().op == ws::opcode::close) // the outbound bound was hit
-    return schedule_close_locked(), false;
+  if (queue_.back().op == ws::opcode::close) { // the outbound bound was hit
+    schedule_close_locked();
+    return false;
+  }
   if (write_scheduled_ || !ready_)
     return false; // whoever writes now takes this frame along
   write_scheduled_ = true; // flush() writes it, or hands it to the strand
