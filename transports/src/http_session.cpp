@@ -163,6 +163,7 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
   setup.routes = mount.routes;
   setup.pubsub = state_->pubsub;
   setup.limits.max_channels = state_->config.max_channels;
+  setup.limits.max_held_frames = state_->config.max_held_frames;
   auto connection = spawn_connection(state_->system, std::move(setup));
   session->start(std::move(connection),
                  switching_protocols(req[http::field::sec_websocket_key], subprotocol));

@@ -20,10 +20,6 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-// Frames a client may have in the connection actor's mailbox before reading
-// pauses (read backpressure against floods).
-constexpr unsigned max_frames_in_flight = 256;
-
 // How long the closing handshake may take before the socket is just closed.
 constexpr auto close_timeout = std::chrono::seconds(5);
 
@@ -127,7 +123,7 @@ void websocket_session::on_readable(beast::error_code ec) {
     if (n < chunk.size())
       break;
   }
-  if (frames_in_flight_.load() >= max_frames_in_flight) {
+  if (frames_in_flight_.load() >= state_->config.max_frames_in_flight) {
     read_paused_ = true; // frame_consumed resumes
     return;
   }
@@ -156,7 +152,7 @@ void websocket_session::on_close(std::optional<std::uint16_t> code) {
 
 void websocket_session::frame_consumed() {
   // Only the step down from the limit resumes: that is when reading paused.
-  if (frames_in_flight_.fetch_sub(1) != max_frames_in_flight)
+  if (frames_in_flight_.fetch_sub(1) != state_->config.max_frames_in_flight)
     return;
   net::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->read_paused_ && !self->finished_) {

@@ -30,6 +30,12 @@ struct endpoint_config {
   std::size_t max_channels = 100;
   /// Bytes queued for one slow client before it is closed (1008) and logged.
   std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+  /// Client frames held for one topic while its join runs; past it the
+  /// connection is closed (1008) rather than buffering without limit.
+  std::size_t max_held_frames = 1000;
+  /// Frames read from one client and not yet handled by its connection
+  /// actor; at the limit reading pauses (backpressure against floods).
+  unsigned max_frames_in_flight = 256;
   /// Largest HTTP request body (API calls).
   std::size_t max_http_body = 1024 * 1024;
   /// Threads running network I/O. Two on a two-core machine: fan-out is
