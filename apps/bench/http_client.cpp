@@ -59,6 +59,8 @@ int http_client::take_answer() {
   if (buf_.size() < total)
     return 0;
   buf_.erase(0, total);
+  if (head.find("\r\nconnection: close") != std::string::npos)
+    closing_ = true;
   if (head.rfind("http/1.", 0) != 0 || head.size() < 12)
     return -1;
   return std::atoi(head.c_str() + 9);
@@ -80,22 +82,16 @@ int http_client::exchange(const std::string& request) {
   if (!sock_.is_open() && !sock_.connect(host_, port_, 5000))
     return -1;
   buf_.clear();
+  closing_ = false;
   if (!sock_.send_all(request))
     return -1;
-  size_t head_end;
-  while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos)
+  int status;
+  while ((status = take_answer()) == 0)
     if (!sock_.recv_some(buf_))
       return -1;
-  std::string head = lower(buf_.substr(0, head_end));
-  size_t total = head_end + 4 + size_t(content_length(head));
-  while (buf_.size() < total)
-    if (!sock_.recv_some(buf_))
-      return -1;
-  if (head.find("\r\nconnection: close") != std::string::npos)
+  if (closing_)
     sock_.close();
-  if (head.rfind("http/1.", 0) != 0 || head.size() < 12)
-    return -1;
-  return std::atoi(head.c_str() + 9);
+  return status;
 }
 
 } // namespace bench

@@ -26,13 +26,15 @@ public:
 private:
   std::string request(const std::string& path, const std::string& body) const;
   int exchange(const std::string& request);
-  // The status of the first complete answer in buf_ (consumed), 0 if none yet.
+  // The status of the first complete answer in buf_ (consumed), 0 if none
+  // yet, -1 if it is not HTTP; notes "Connection: close" in closing_.
   int take_answer();
   std::string host_;
   int port_;
   blocking_socket sock_;
   std::string buf_;
   int64_t due_ = 0; // pipelined requests not yet answered
+  bool closing_ = false; // the last answer said "Connection: close"
 };
 
 } // namespace bench

@@ -27,13 +27,23 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 // sessions, so that idle connections own none.
 constexpr std::size_t read_chunk = 64 * 1024;
 
-// Drops the first `n` bytes of a frame's (header, payload) buffers.
-void skip_written(std::array<net::const_buffer, 2>& parts, std::size_t n) {
-  for (auto& part : parts) {
-    auto k = std::min(n, part.size());
-    part += k;
-    n -= k;
-  }
+// Appends the buffers in `parts` to `iov`, skipping empty ones.
+std::size_t append_iovecs(const std::array<net::const_buffer, 2>& parts, iovec* iov) {
+  std::size_t count = 0;
+  for (auto& part : parts)
+    if (part.size() > 0)
+      iov[count++] = iovec{const_cast<void*>(part.data()), part.size()};
+  return count;
+}
+
+// One non-blocking gathered write; bytes sent, 0 on a full socket or an
+// error (the strand's asynchronous write meets the error again).
+std::size_t send_now(int fd, iovec* iov, std::size_t count) noexcept {
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  auto n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
 } // namespace
@@ -259,17 +269,26 @@ void websocket_session::start_close_clock() {
   arm_timer(clock::now() + close_timeout);
 }
 
+std::array<net::const_buffer, 2> websocket_session::wire_parts(const outgoing& out,
+                                                               std::uint8_t* header) noexcept {
+  // The header (encoded into `header`) and the payload, less what is written.
+  auto size = out.payload.size();
+  std::array<net::const_buffer, 2> parts{
+    net::const_buffer{header, ws::encode_header(out.op, size, header)},
+    net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
+  auto skip = out.written;
+  for (auto& part : parts) {
+    auto k = std::min(skip, part.size());
+    part += k;
+    skip -= k;
+  }
+  return parts;
+}
+
 std::size_t websocket_session::write_now(const outgoing& out) noexcept {
   std::uint8_t header[ws::max_header_size];
-  auto size = out.payload.size();
-  iovec parts[2] = {
-    {header, ws::encode_header(out.op, size, header)},
-    {size ? const_cast<char*>(out.payload.bytes->data()) : nullptr, size}};
-  msghdr msg{};
-  msg.msg_iov = parts;
-  msg.msg_iovlen = size ? 2 : 1;
-  auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  return n < 0 ? 0 : static_cast<std::size_t>(n);
+  iovec iov[2];
+  return send_now(socket_.native_handle(), iov, append_iovecs(wire_parts(out, header), iov));
 }
 
 void websocket_session::write_queued_locked() {
@@ -282,26 +301,15 @@ void websocket_session::write_queued_locked() {
   for (auto& out : queue_) {
     if (frames == max_frames || out.op == ws::opcode::close)
       break;
-    auto size = out.payload.size();
-    std::array<net::const_buffer, 2> wire{
-      net::const_buffer{headers[frames], ws::encode_header(out.op, size, headers[frames])},
-      net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
-    skip_written(wire, out.written);
-    for (auto& part : wire)
-      if (part.size() > 0)
-        parts[count++] = iovec{const_cast<void*>(part.data()), part.size()};
+    count += append_iovecs(wire_parts(out, headers[frames]), parts + count);
     ++frames;
   }
   if (count == 0)
     return;
-  msghdr msg{};
-  msg.msg_iov = parts;
-  msg.msg_iovlen = count;
-  auto sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (sent <= 0)
+  auto n = send_now(socket_.native_handle(), parts, count);
+  if (n == 0)
     return; // a full socket, or an error the strand's write will meet
   // Drop what went out; the frame cut short remembers how far it got.
-  auto n = static_cast<std::size_t>(sent);
   std::size_t done = 0;
   for (; done < frames; ++done) {
     auto& out = queue_[done];
@@ -339,34 +347,18 @@ void websocket_session::do_write() {
   auto on_written = [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     self->on_write(ec, n);
   };
-  // The first frame may be partly written already (write_now).
-  auto skip = writing_.front().written;
+  // The first frame may be partly written already (write_now, flush).
   if (writing_.size() == 1) { // the common case under light load: no allocation
-    auto& out = writing_.front();
-    auto size = out.payload.size();
-    single_header_size_ = ws::encode_header(out.op, size, single_header_);
-    std::array<net::const_buffer, 2> buffers{
-      net::const_buffer{single_header_, single_header_size_},
-      net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
-    skip_written(buffers, skip);
-    return net::async_write(socket_, buffers, std::move(on_written));
+    return net::async_write(socket_, wire_parts(writing_.front(), single_header_),
+                            std::move(on_written));
   }
   headers_.resize(writing_.size() * ws::max_header_size);
   std::vector<net::const_buffer> buffers;
   buffers.reserve(writing_.size() * 2);
-  for (std::size_t i = 0; i < writing_.size(); ++i) {
-    auto& out = writing_[i];
-    auto* header = headers_.data() + i * ws::max_header_size;
-    auto size = out.payload.size();
-    std::array<net::const_buffer, 2> parts{
-      net::const_buffer{header, ws::encode_header(out.op, size, header)},
-      net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
-    if (i == 0)
-      skip_written(parts, skip);
-    for (auto& part : parts)
+  for (std::size_t i = 0; i < writing_.size(); ++i)
+    for (auto& part : wire_parts(writing_[i], headers_.data() + i * ws::max_header_size))
       if (part.size() > 0)
         buffers.push_back(part);
-  }
   net::async_write(socket_, buffers, std::move(on_written));
 }
 

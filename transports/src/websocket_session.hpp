@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -64,6 +65,8 @@ private:
   // The outbound bound and the close rules; false when `out` is dropped.
   bool admit_locked(outgoing& out, bool is_close);
   void enqueue(outgoing out, bool is_close);
+  static std::array<boost::asio::const_buffer, 2> wire_parts(const outgoing& out,
+                                                            std::uint8_t* header) noexcept;
   std::size_t write_now(const outgoing& out) noexcept;
   void write_queued_locked();
   void schedule_close_locked();
@@ -88,7 +91,6 @@ private:
   std::vector<outgoing> writing_;
   std::vector<std::uint8_t> headers_;
   std::uint8_t single_header_[ws::max_header_size];
-  std::size_t single_header_size_ = 0;
   bool finished_ = false;
   bool read_paused_ = false;
   bool close_requested_ = false; ///< a close frame is queued: the clock runs
