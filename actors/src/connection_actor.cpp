@@ -64,25 +64,48 @@ void connection_actor::on_exit() {
 }
 
 void connection_actor::on_frame(const std::string& data, bool binary) {
-  setup_.sink->frame_consumed();
   if (closing_)
-    return;
-  auto decoded = setup_.format->decode(data, binary);
+    return setup_.sink->frame_consumed();
+  auto decoded = setup_.format->decode(data, binary, setup_.limits.max_json_depth);
   if (!decoded.ok()) {
+    setup_.sink->frame_consumed();
     close_connection(binary ? close_code::unsupported_data : close_code::invalid_payload,
                      decoded.error);
     return;
   }
-  auto& msg = decoded.msg;
+  if (dispatch(std::move(decoded.msg)))
+    setup_.sink->frame_consumed();
+}
+
+bool connection_actor::dispatch(message msg) {
   // Heartbeats are answered before routing, even if "phoenix" is joined.
   if (msg.topic == heartbeat_topic && msg.event == events::heartbeat) {
     reply(nullptr, msg.ref, msg.topic, "ok", json::object());
-    return;
+    return true;
+  }
+  if (auto* ch = find_topic(msg.topic); ch && ch->state != channel_state::joined) {
+    if (ch->held.size() >= setup_.limits.max_held_frames) {
+      close_connection(close_code::policy_violation,
+                       "too many frames for " + msg.topic + " while its join or leave runs");
+      return true;
+    }
+    ch->held.push_back(std::move(msg));
+    return false;
   }
   if (msg.event == events::join)
     join(std::move(msg));
   else
     route(std::move(msg));
+  return true;
+}
+
+void connection_actor::replay(std::vector<message> held) {
+  for (auto& msg : held) {
+    if (closing_)
+      return;
+    if (dispatch(std::move(msg)))
+      setup_.sink->frame_consumed();
+  }
 }
 
 void connection_actor::route(message msg) {
@@ -100,37 +123,20 @@ void connection_actor::route(message msg) {
         dump_json(msg.join_ref));
     return;
   }
-  switch (ch->state) {
-    case channel_state::joining:
-      if (ch->held.size() >= setup_.limits.max_held_frames) {
-        close_connection(close_code::policy_violation,
-                         "too many frames for " + msg.topic + " while its join runs");
-        return;
-      }
-      ch->held.push_back(std::move(msg));
-      return;
-    case channel_state::leaving:
-      log(log_level::debug, "dropping ", msg.event, " on ", msg.topic, ": channel is leaving");
-      return;
-    case channel_state::joined:
-      if (msg.event == events::leave) {
-        ch->state = channel_state::leaving;
-        send(ch->server, leave_atom::value, std::move(msg));
-      } else {
-        send(ch->server, inbound_atom::value, std::move(msg));
-      }
-      return;
+  if (msg.event == events::leave) {
+    ch->state = channel_state::leaving; // later frames wait for its end
+    send(ch->server, leave_atom::value, std::move(msg));
+  } else {
+    send(ch->server, inbound_atom::value, std::move(msg));
   }
 }
 
 void connection_actor::join(message msg) {
-  // A duplicate join replaces the instance: kill it without terminate, and
-  // close it on the wire once the new join's reply is out (PROTOCOL.md 2.2.5).
+  // A duplicate join replaces the (joined) instance: kill it without
+  // terminate, and close it on the wire once the new join's reply is out.
   std::optional<json> close_old;
-  std::vector<message> carried; // frames the old instance held while joining
   if (auto* old = find_topic(msg.topic)) {
     close_old = old->join_ref;
-    carried = std::move(old->held);
     demonitor(old->server);
     // Unsubscribing before the new channel exists keeps the registry from
     // holding both instances at once.
@@ -154,10 +160,6 @@ void connection_actor::join(message msg) {
   } else {
     start_channel(*r, std::move(msg), std::move(close_old));
   }
-  // Re-routed, they wait for the new join (or get "unmatched topic"); those
-  // carrying the old join_ref are then dropped as stale, like in Phoenix.
-  for (auto& held : carried)
-    route(std::move(held));
 }
 
 void connection_actor::start_channel(const struct route& r, message msg,
@@ -206,8 +208,7 @@ void connection_actor::on_joined(const caf::actor_addr& server, bool accepted) {
     send_lifecycle(topic, *close_old, events::close, json::object());
   // Frames that waited for the join now see its outcome: routed to the new
   // channel, or "unmatched topic" after a refusal.
-  for (auto& msg : held)
-    route(std::move(msg));
+  replay(std::move(held));
 }
 
 void connection_actor::on_down(const caf::down_msg& down) {
@@ -222,14 +223,14 @@ void connection_actor::on_down(const caf::down_msg& down) {
           json{{"reason", "join crashed"}});
     if (entry.close_old)
       send_lifecycle(entry.topic, *entry.close_old, events::close, json::object());
-    for (auto& msg : entry.held)
-      route(std::move(msg));
   } else if (down.reason == caf::exit_reason::normal) {
     send_lifecycle(entry.topic, entry.join_ref, events::close, json::object());
   } else {
     send_lifecycle(entry.topic, entry.join_ref, events::error,
                    json{{"reason", "channel_crash"}});
   }
+  // Frames that waited for a join or a leave see the topic as it is now.
+  replay(std::move(entry.held));
 }
 
 void connection_actor::on_id_broadcast(const phx::broadcast& msg) {

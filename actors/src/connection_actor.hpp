@@ -14,8 +14,16 @@ namespace phx::detail {
 
 /// One client connection (Phoenix's Socket process): decodes frames, answers
 /// heartbeats, routes events by topic to channel servers, and runs the
-/// join/leave lifecycle of PROTOCOL.md section 2. It monitors its channels:
-/// a graceful stop becomes phx_close, a crash phx_error; it never dies with them.
+/// join/leave lifecycle. It monitors its channels: a graceful stop becomes
+/// phx_close, a crash phx_error; it never dies with them.
+///
+/// Phoenix joins synchronously: a frame that follows a join is handled once
+/// the join is settled. Here a topic whose join or leave is under way holds
+/// every later frame of that topic (joins and leaves included) and replays
+/// them in order once it settles, so pipelined join/leave/join sequences get
+/// every reply and every phx_close, in order. A held frame is not "consumed"
+/// (frame_sink::frame_consumed) until it is replayed, so holding applies the
+/// transport's read backpressure instead of buffering without bound.
 class connection_actor : public caf::event_based_actor {
 public:
   connection_actor(caf::actor_config& cfg, connection_setup setup);
@@ -33,11 +41,15 @@ private:
     json join_ref;                 ///< as the client sent it (may be null)
     json join_msg_ref;             ///< ref of the phx_join message
     channel_state state = channel_state::joining;
-    std::vector<message> held;     ///< frames that arrived while joining
+    std::vector<message> held;     ///< frames that arrived while joining or leaving
     std::optional<json> close_old; ///< join_ref of the instance this join replaced
   };
 
   void on_frame(const std::string& data, bool binary);
+  // Routes, joins, or holds `msg`; false when it was held.
+  bool dispatch(message msg);
+  // Dispatches frames that waited for their topic to settle.
+  void replay(std::vector<message> held);
   void route(message msg);
   void join(message msg);
   void start_channel(const struct route& r, message msg, std::optional<json> close_old);

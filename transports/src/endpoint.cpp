@@ -39,6 +39,14 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const endpoin
   return cfg;
 }
 
+detail::origin_policy parse_origins(const std::string& spec) {
+  std::string error;
+  auto policy = detail::origin_policy::parse(spec, error);
+  if (!policy)
+    throw std::invalid_argument("bad check_origin \"" + spec + "\": " + error);
+  return std::move(*policy);
+}
+
 std::string normalise_prefix(std::string path) {
   if (path.empty() || path.front() != '/')
     path.insert(path.begin(), '/');
@@ -51,7 +59,8 @@ struct endpoint::impl {
   explicit impl(endpoint_config cfg)
     : config(std::move(cfg)), system(configure(system_config, config)),
       pubsub(spawn_registry(system, detail::flush_on(ioc, config.io_threads))),
-      state(std::make_shared<detail::server_state>(config, system, pubsub)) {
+      state(std::make_shared<detail::server_state>(config, system, pubsub,
+                                                   parse_origins(config.check_origin))) {
   }
 
   endpoint_config config;
@@ -100,7 +109,10 @@ endpoint& endpoint::route(std::string method, std::string path, http_handler han
 }
 
 endpoint& endpoint::broadcast_api(std::string path, bool loopback_only) {
-  return route("POST", std::move(path), detail::make_broadcast_api(impl_->pubsub, loopback_only));
+  return route("POST", std::move(path),
+               detail::make_broadcast_api(impl_->pubsub, loopback_only,
+                                          impl_->config.broadcast_api_key,
+                                          impl_->config.max_json_depth));
 }
 
 caf::error endpoint::broadcast(std::string topic, std::string event, json payload) {

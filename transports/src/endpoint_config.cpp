@@ -6,6 +6,8 @@
 #include <functional>
 #include <string_view>
 
+#include "origin_policy.hpp"
+
 namespace phx {
 
 namespace {
@@ -50,6 +52,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
                                            const std::vector<cli_option>& extra) {
   endpoint_config cfg;
   std::size_t idle_ms = static_cast<std::size_t>(cfg.idle_timeout.count());
+  std::size_t request_ms = static_cast<std::size_t>(cfg.request_timeout.count());
   std::vector<option_spec> specs{
     {"host", "address to listen on", cfg.host,
      [&](std::string_view v) { cfg.host = std::string{v}; return !v.empty(); }},
@@ -68,6 +71,20 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
      std::to_string(cfg.max_held_frames), integer_setter(cfg.max_held_frames, std::size_t{1})},
     {"max-frames-in-flight", "frames read from a client and not yet handled before reading pauses",
      std::to_string(cfg.max_frames_in_flight), integer_setter(cfg.max_frames_in_flight, 1u)},
+    {"max-json-depth", "how deep a client's JSON value may nest (deeper: close 1007 / HTTP 400)",
+     std::to_string(cfg.max_json_depth), integer_setter(cfg.max_json_depth, std::size_t{1})},
+    {"request-timeout-ms", "disconnect an HTTP client that has not sent its request by then",
+     std::to_string(request_ms), integer_setter(request_ms, std::size_t{1})},
+    {"check-origin", "browser origins allowed to connect: host, off, or a list (//example.com,...)",
+     cfg.check_origin,
+     [&](std::string_view v) {
+       cfg.check_origin = std::string{v};
+       std::string error;
+       return detail::origin_policy::parse(v, error).has_value();
+     }},
+    {"broadcast-api-key", "require Authorization: Bearer KEY on the HTTP broadcast API",
+     "none (loopback clients only)",
+     [&](std::string_view v) { cfg.broadcast_api_key = std::string{v}; return true; }},
     {"io-threads", "threads running network I/O", std::to_string(cfg.io_threads),
      integer_setter(cfg.io_threads, 1u)},
     {"scheduler-threads", "threads running actors", std::to_string(cfg.scheduler_threads),
@@ -110,6 +127,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
       fail(program, specs, "bad value \"" + std::string{value} + "\" for --" + std::string{name});
   }
   cfg.idle_timeout = std::chrono::milliseconds(idle_ms);
+  cfg.request_timeout = std::chrono::milliseconds(request_ms);
   return cfg;
 }
 

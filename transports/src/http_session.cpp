@@ -6,6 +6,7 @@
 #include "phx/actors/connection.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/protocol/serializer.hpp"
+#include "http_request_checks.hpp"
 #include "query_params.hpp"
 #include "static_files.hpp"
 #include "websocket_handshake.hpp"
@@ -20,8 +21,23 @@ namespace net = boost::asio;
 
 namespace {
 
-constexpr auto request_timeout = std::chrono::seconds(30);
 constexpr std::string_view bearer_prefix = "base64url.bearer.phx.";
+
+// How long a closing connection keeps discarding what its client still sends.
+constexpr auto linger_time = std::chrono::seconds(3);
+
+// Errors of Beast's HTTP parser, as opposed to the socket's.
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+// A v4-mapped address (::ffff:127.0.0.1) is what an IPv6 socket reports for
+// an IPv4 peer: loopback when the IPv4 address is.
+bool is_loopback(const net::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).is_loopback();
+  return address.is_loopback();
+}
 
 http_session::response make_response(const http_session::request& req, http::status status,
                                      std::string content_type, std::string body) {
@@ -71,30 +87,49 @@ http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server
 
 void http_session::run() {
   net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+                beast::bind_front_handler(&http_session::read_head, shared_from_this()));
 }
 
-void http_session::do_read() {
+void http_session::read_head() {
   parser_.emplace();
   parser_->body_limit(state_->config.max_http_body);
-  stream_.expires_after(request_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  stream_.expires_after(state_->config.request_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&http_session::on_head, shared_from_this()));
 }
 
-void http_session::on_read(beast::error_code ec, std::size_t) {
-  if (ec == http::error::end_of_stream) {
+void http_session::on_head(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) { // the client is done: so are we
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
     return;
   }
-  if (ec == http::error::body_limit) {
-    // The rest of the body is still on the wire: answer, then close.
-    request req;
-    req.keep_alive(false);
-    return write(text_response(req, http::status::payload_too_large, "request body too large\n"));
-  }
+  if (ec == http::error::body_limit) // Content-Length over the limit, seen in the head
+    return refuse(http::status::payload_too_large, "request body too large\n");
+  if (ec == http::error::header_limit)
+    return refuse(http::status::request_header_fields_too_large, "request head too large\n");
+  if (ec && !is_parse_error(ec))
+    return; // timeouts, resets: nothing to answer
   if (ec)
-    return; // timeouts, resets, malformed requests: just close
+    return refuse(http::status::bad_request, "malformed request\n");
+  if (auto problem = check_request_head(parser_->get()))
+    return refuse(problem->status, problem->why);
+  if (parser_->is_done())
+    return serve();
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_body, shared_from_this()));
+}
+
+void http_session::on_body(beast::error_code ec, std::size_t) {
+  if (ec == http::error::body_limit) // a chunked body past the limit
+    return refuse(http::status::payload_too_large, "request body too large\n");
+  if (ec && !is_parse_error(ec))
+    return;
+  if (ec)
+    return refuse(http::status::bad_request, "malformed request body\n");
+  serve();
+}
+
+void http_session::serve() {
   auto req = parser_->release();
   auto [path, query] = split_target(req.target());
   if (websocket::is_upgrade(req)) {
@@ -106,8 +141,15 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   write(handle(req, path, query));
 }
 
+void http_session::refuse(http::status status, std::string_view why) {
+  request req;
+  req.version(11);
+  req.keep_alive(false);
+  write(text_response(req, status, std::string{why}));
+}
+
 void http_session::upgrade(const request& req, std::string_view query, const socket_mount& mount) {
-  auto params = parse_query(query);
+  auto params = parse_query(query, state_->config.max_json_depth);
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
                                                                   : std::string{};
@@ -116,6 +158,14 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
     if (problem->status == http::status::upgrade_required)
       res.set(http::field::sec_websocket_version, "13");
     return write(std::move(res));
+  }
+  std::optional<std::string_view> origin;
+  if (auto field = req.find(http::field::origin); field != req.end())
+    origin = field->value();
+  if (!state_->origins.allows(origin, req[http::field::host])) {
+    log(log_level::warning, "refusing connect on ", mount.path, ": origin \"", *origin,
+        "\" is not allowed (check_origin)");
+    return write(text_response(req, http::status::forbidden, ""));
   }
   auto* format = serializer_for_vsn(vsn);
   if (!format) {
@@ -164,6 +214,7 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
   setup.pubsub = state_->pubsub;
   setup.limits.max_channels = state_->config.max_channels;
   setup.limits.max_held_frames = state_->config.max_held_frames;
+  setup.limits.max_json_depth = state_->config.max_json_depth;
   auto connection = spawn_connection(state_->system, std::move(setup));
   session->start(std::move(connection),
                  switching_protocols(req[http::field::sec_websocket_key], subprotocol));
@@ -187,11 +238,12 @@ http_session::response http_session::handle(const request& req, std::string_view
     in.query = std::string{query};
     in.body = req.body();
     in.content_type = std::string{req[http::field::content_type]};
+    in.authorization = std::string{req[http::field::authorization]};
     beast::error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) {
       in.peer_address = peer.address().to_string();
-      in.peer_is_loopback = peer.address().is_loopback();
+      in.peer_is_loopback = is_loopback(peer.address());
     }
     http_response out;
     try {
@@ -207,8 +259,15 @@ http_session::response http_session::handle(const request& req, std::string_view
       res.set(name, value);
     return res;
   }
-  if (path_known)
-    return text_response(req, http::status::method_not_allowed, "method not allowed\n");
+  if (path_known) { // RFC 9110 15.5.6: a 405 says which methods there are
+    std::string allow;
+    for (auto& route : state_->routes)
+      if (path == route.path && allow.find(route.method) == std::string::npos)
+        allow += (allow.empty() ? "" : ", ") + route.method;
+    auto res = text_response(req, http::status::method_not_allowed, "method not allowed\n");
+    res.set(http::field::allow, allow);
+    return res;
+  }
   if (req.method() == http::verb::get || req.method() == http::verb::head) {
     for (auto& mount : state_->statics) {
       if (auto file = read_static_file(mount.prefix, mount.directory, path)) {
@@ -235,11 +294,29 @@ void http_session::write(response res) {
 void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
   if (ec)
     return;
-  if (close) {
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-    return;
-  }
-  do_read();
+  if (close)
+    return linger();
+  read_head();
+}
+
+void http_session::linger() {
+  // Closing with request bytes unread makes the kernel send a reset, which
+  // can destroy the answer before the client reads it (a 413 mid-upload).
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  drained_ = std::make_unique<std::array<char, 4096>>();
+  stream_.expires_after(linger_time);
+  drain();
+}
+
+void http_session::drain() {
+  stream_.async_read_some(net::buffer(*drained_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (!ec)
+                              return self->drain();
+                            beast::error_code ignored;
+                            self->stream_.socket().close(ignored);
+                          });
 }
 
 } // namespace phx::detail

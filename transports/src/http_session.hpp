@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -14,6 +15,13 @@ namespace phx::detail {
 /// One HTTP connection: reads requests (keep-alive), hands WebSocket upgrades
 /// of a mounted socket to websocket_session after the socket handler's
 /// connect, and answers the rest from routes and static files.
+///
+/// A request is read in two steps, head then body, so that a head which
+/// cannot be served safely (no Host, ambiguous framing, a body over the
+/// limit) is refused before its body is read. A connection that is closed
+/// after an answer lingers: it shuts down its sending side and discards what
+/// the client still sends for a moment, so that the client reads the answer
+/// instead of a reset (nginx's lingering close).
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   using request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -24,16 +32,23 @@ public:
   void run();
 
 private:
-  void do_read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void read_head();
+  void on_head(boost::beast::error_code ec, std::size_t bytes);
+  void on_body(boost::beast::error_code ec, std::size_t bytes);
+  void serve();
+  // Answers `status` with `why` and closes the connection.
+  void refuse(boost::beast::http::status status, std::string_view why);
   void write(response res);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+  void linger();
+  void drain();
   // Upgrades to a WebSocket, or answers why not (400, 403, 404).
   void upgrade(const request& req, std::string_view query, const socket_mount& mount);
   response handle(const request& req, std::string_view path, std::string_view query);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
+  std::unique_ptr<std::array<char, 4096>> drained_; ///< only while lingering
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<server_state> state_;
 };

@@ -28,9 +28,9 @@ std::vector<std::string> key_path(const std::string& key) {
 
 // Stores `value` under `key`, following Phoenix's bracket nesting: a named
 // segment is an object key, an empty one appends to an array.
-void put(json& params, const std::string& key, std::string value) {
+void put(json& params, const std::string& key, std::string value, std::size_t max_depth) {
   auto path = key_path(key);
-  if (path.empty()) { // malformed brackets: keep the key as it is
+  if (path.empty() || path.size() > max_depth) { // malformed or too deep: keep the key as it is
     params[key] = std::move(value);
     return;
   }
@@ -54,7 +54,7 @@ void put(json& params, const std::string& key, std::string value) {
 
 } // namespace
 
-json parse_query(std::string_view query) {
+json parse_query(std::string_view query, std::size_t max_depth) {
   json params = json::object();
   if (query.empty())
     return params;
@@ -66,7 +66,7 @@ json parse_query(std::string_view query) {
   for (auto* item = list; item; item = item->next) {
     if (!item->key || !*item->key)
       continue;
-    put(params, item->key, item->value ? item->value : "");
+    put(params, item->key, item->value ? item->value : "", max_depth);
   }
   uriFreeQueryListA(list);
   return params;

@@ -13,6 +13,7 @@
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
 #include "phx/transports/http_message.hpp"
+#include "origin_policy.hpp"
 
 namespace phx::detail {
 
@@ -39,12 +40,14 @@ struct http_route {
 /// What every HTTP and WebSocket session of one endpoint shares. Mounts are
 /// fixed before start(); only the live-session table changes afterwards.
 struct server_state {
-  server_state(const endpoint_config& cfg, caf::actor_system& sys, phx::pubsub ps)
-    : config(cfg), system(sys), pubsub(std::move(ps)) {}
+  server_state(const endpoint_config& cfg, caf::actor_system& sys, phx::pubsub ps,
+               origin_policy origins)
+    : config(cfg), system(sys), pubsub(std::move(ps)), origins(std::move(origins)) {}
 
   const endpoint_config& config;
   caf::actor_system& system;
   phx::pubsub pubsub;
+  origin_policy origins; ///< config.check_origin, parsed once
   std::vector<socket_mount> sockets;
   std::vector<static_mount> statics;
   std::vector<http_route> routes;

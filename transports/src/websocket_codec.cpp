@@ -1,5 +1,7 @@
 #include "websocket_codec.hpp"
 
+#include "phx/protocol/utf8.hpp"
+
 namespace phx::detail::ws {
 
 std::size_t encode_header(opcode op, std::size_t size, std::uint8_t* out) noexcept {
@@ -27,6 +29,26 @@ std::string close_payload(close_code code, std::string_view reason) {
   out.push_back(static_cast<char>(value & 0xFF));
   out.append(reason.substr(0, 123));
   return out;
+}
+
+bool is_valid_close_code(std::uint16_t code) noexcept {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+         || (code >= 3000 && code <= 4999);
+}
+
+std::optional<protocol_error> check_close_payload(std::string_view payload) {
+  if (payload.empty())
+    return std::nullopt;
+  if (payload.size() == 1)
+    return protocol_error{close_code::protocol_error, "close frame with a one-byte body"};
+  auto code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8)
+                                         | static_cast<std::uint8_t>(payload[1]));
+  if (!is_valid_close_code(code))
+    return protocol_error{close_code::protocol_error,
+                          "close frame with the invalid code " + std::to_string(code)};
+  if (!is_valid_utf8(payload.substr(2)))
+    return protocol_error{close_code::invalid_payload, "close reason is not valid UTF-8"};
+  return std::nullopt;
 }
 
 std::optional<frame_reader::header>

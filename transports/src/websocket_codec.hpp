@@ -42,23 +42,45 @@ struct protocol_error {
   std::string why;
 };
 
+/// True for a close code a peer may send: 1000-1003, 1007-1014 (RFC 6455
+/// 7.4.1 and IANA's registry) and 3000-4999 (libraries, applications).
+/// 1004-1006 and 1015 are reserved and must never appear on the wire.
+bool is_valid_close_code(std::uint16_t code) noexcept;
+
+/// Checks the body of a client's close frame (RFC 6455 5.5.1): empty, or a
+/// valid code followed by a UTF-8 reason. The error to close with otherwise
+/// (1002, or 1007 for the reason).
+std::optional<protocol_error> check_close_payload(std::string_view payload);
+
 /// Parses client frames (RFC 6455 section 5) incrementally: unmasks,
 /// reassembles fragmented messages, and checks what Phoenix's adapters check
 /// (masking, reserved bits, control frame rules, the message size bound).
 ///
 /// Handler needs: on_message(std::string&&, bool binary), on_ping(std::string&&),
-/// on_close(std::optional<std::uint16_t> code).
+/// on_close(std::optional<std::uint16_t> code), the latter only for a valid
+/// close body (an invalid one is returned as a protocol_error).
 class frame_reader {
 public:
   explicit frame_reader(std::size_t max_message) : max_message_(max_message) {}
 
   /// Consumes `n` bytes; calls the handler for each complete message or
   /// control frame. Stops after a close frame. Bytes of an incomplete frame
-  /// are kept (at most one frame: max_message plus its header).
+  /// are kept (at most one frame: max_message plus its header), and so are
+  /// the bytes after the frame during which pause() was called.
   template <class Handler>
   std::optional<protocol_error> feed(const char* data, std::size_t n, Handler& handler);
 
-  /// True while the bytes of an incomplete frame are held.
+  /// Stops at the end of the current frame: the handler may call this to
+  /// apply backpressure exactly, whatever number of frames a read brought.
+  void pause() noexcept { paused_ = true; }
+
+  bool paused() const noexcept { return paused_; }
+
+  /// Ends a pause and processes the bytes kept meanwhile (it may pause again).
+  template <class Handler>
+  std::optional<protocol_error> resume(Handler& handler);
+
+  /// True while bytes are held (an incomplete frame, or frames past a pause).
   bool holds_partial_frame() const noexcept { return !pending_.empty(); }
 
 private:
@@ -84,6 +106,7 @@ private:
   std::string message_;   ///< fragments of an incomplete message
   bool in_message_ = false;
   bool message_binary_ = false;
+  bool paused_ = false;
 };
 
 // -- template implementation ------------------------------------------------
@@ -108,10 +131,18 @@ std::optional<protocol_error> frame_reader::feed(const char* data, std::size_t n
 }
 
 template <class Handler>
+std::optional<protocol_error> frame_reader::resume(Handler& handler) {
+  paused_ = false;
+  if (pending_.empty())
+    return std::nullopt;
+  return feed(pending_.data(), 0, handler);
+}
+
+template <class Handler>
 std::size_t frame_reader::process(const char* data, std::size_t n, Handler& handler,
                                   std::optional<protocol_error>& error, bool& stop) {
   std::size_t used = 0;
-  while (!error && !stop) {
+  while (!error && !stop && !paused_) {
     auto* p = reinterpret_cast<const std::uint8_t*>(data + used);
     auto h = parse_header(p, n - used, error);
     if (!h || n - used < h->size + h->length)
@@ -145,11 +176,13 @@ std::size_t frame_reader::process(const char* data, std::size_t n, Handler& hand
       case opcode::pong:
         break;
       case opcode::close: {
+        stop = true;
+        if ((error = check_close_payload(payload)))
+          break;
         std::optional<std::uint16_t> code;
         if (payload.size() >= 2)
           code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8)
                                             | static_cast<std::uint8_t>(payload[1]));
-        stop = true;
         handler.on_close(code);
         break;
       }

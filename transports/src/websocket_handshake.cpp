@@ -9,7 +9,7 @@ namespace phx::detail {
 namespace http = boost::beast::http;
 namespace ws_detail = boost::beast::websocket::detail;
 
-std::optional<handshake_problem> check_handshake(const http::request<http::string_body>& req) {
+std::optional<handshake_problem> check_handshake(const http::request_header<>& req) {
   if (req.find(http::field::host) == req.end())
     return handshake_problem{http::status::bad_request, "no Host header\n"};
   auto key = req[http::field::sec_websocket_key];

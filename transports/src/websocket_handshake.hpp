@@ -18,7 +18,7 @@ struct handshake_problem {
 /// the same checks Beast's accept makes): a Host, a Sec-WebSocket-Key, and
 /// Sec-WebSocket-Version 13. nullopt when the request can be accepted.
 std::optional<handshake_problem>
-check_handshake(const boost::beast::http::request<boost::beast::http::string_body>& req);
+check_handshake(const boost::beast::http::request_header<>& req);
 
 /// The whole 101 response accepting a checked request's `key`, naming
 /// `subprotocol` when not empty. Written by the session itself: one send on

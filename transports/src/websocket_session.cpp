@@ -27,6 +27,10 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 // sessions, so that idle connections own none.
 constexpr std::size_t read_chunk = 64 * 1024;
 
+// What a queued frame costs beyond its wire bytes: its queue slot and the
+// shared buffer's header. Counted so that empty frames are not free.
+constexpr std::size_t frame_floor = 64;
+
 // Appends the buffers in `parts` to `iov`, skipping empty ones.
 std::size_t append_iovecs(const std::array<net::const_buffer, 2>& parts, iovec* iov) {
   std::size_t count = 0;
@@ -113,7 +117,9 @@ void websocket_session::on_readable(beast::error_code ec) {
   if (ec)
     return finish(ec.message().c_str());
   thread_local std::array<char, read_chunk> chunk;
-  for (;;) {
+  // A bounded number of chunks per wake-up, so that one busy client cannot
+  // keep this I/O thread from its other sessions.
+  for (int round = 0; round < 16; ++round) {
     auto n = socket_.read_some(net::buffer(chunk), ec);
     if (ec == net::error::would_block || ec == net::error::try_again)
       break;
@@ -130,25 +136,67 @@ void websocket_session::on_readable(beast::error_code ec) {
     }
     if (finished_ || peer_closed_)
       return;
+    if (reader_.paused() || must_pause_reading()) {
+      read_paused_ = true; // frame_consumed or pong_written_locked resumes
+      return;
+    }
     if (n < chunk.size())
       break;
   }
-  if (frames_in_flight_.load() >= state_->config.max_frames_in_flight) {
-    read_paused_ = true; // frame_consumed resumes
+  wait_readable();
+}
+
+bool websocket_session::must_pause_reading() {
+  if (frames_in_flight_.load() >= state_->config.max_frames_in_flight)
+    return true;
+  std::lock_guard<std::mutex> guard{mtx_};
+  return pong_waiting_;
+}
+
+void websocket_session::resume_reading() {
+  if (!read_paused_ || finished_ || must_pause_reading())
     return;
+  if (reader_.paused()) { // frames read before the pause come first
+    if (auto error = reader_.resume(*this)) {
+      log(log_level::warning, "closing connection (", static_cast<int>(error->code), " ",
+          to_string(error->code), "): ", error->why);
+      close(error->code, error->why);
+    } else if (finished_ || peer_closed_ || reader_.paused()) {
+      return;
+    }
   }
+  read_paused_ = false;
   wait_readable();
 }
 
 void websocket_session::on_message(std::string&& data, bool binary) {
   if (close_sent_ || !connection_)
     return;
-  frames_in_flight_.fetch_add(1);
+  // The limit is exact: the reader keeps what follows until frames are handled.
+  if (frames_in_flight_.fetch_add(1) + 1 >= state_->config.max_frames_in_flight)
+    reader_.pause();
   deliver_frame(connection_, std::move(data), binary);
 }
 
 void websocket_session::on_ping(std::string&& payload) {
-  enqueue(outgoing{frame::text(std::move(payload)), ws::opcode::pong}, false);
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (pong_waiting_) { // answering the newest ping is enough (RFC 6455 5.5.3)
+    next_pong_ = std::move(payload);
+    return;
+  }
+  pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), ws::opcode::pong}, false);
+}
+
+void websocket_session::pong_written_locked() {
+  pong_waiting_ = false;
+  if (next_pong_) {
+    auto payload = std::move(*next_pong_);
+    next_pong_.reset();
+    pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), ws::opcode::pong},
+                                   false);
+  }
+  if (!pong_waiting_)
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->resume_reading(); });
 }
 
 void websocket_session::on_close(std::optional<std::uint16_t> code) {
@@ -161,15 +209,11 @@ void websocket_session::on_close(std::optional<std::uint16_t> code) {
 }
 
 void websocket_session::frame_consumed() {
-  // Only the step down from the limit resumes: that is when reading paused.
-  if (frames_in_flight_.fetch_sub(1) != state_->config.max_frames_in_flight)
+  // Reading paused at the limit resumes once half of it is handled: one
+  // wake-up per half a limit of frames rather than one per frame.
+  if (frames_in_flight_.fetch_sub(1) != state_->config.max_frames_in_flight / 2 + 1)
     return;
-  net::post(socket_.get_executor(), [self = shared_from_this()] {
-    if (self->read_paused_ && !self->finished_) {
-      self->read_paused_ = false;
-      self->wait_readable();
-    }
-  });
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->resume_reading(); });
 }
 
 // -- writing ------------------------------------------------------------------
@@ -187,7 +231,7 @@ bool websocket_session::defer(frame f) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!admit_locked(out, false))
     return false;
-  queued_bytes_ += out.payload.size();
+  queued_bytes_ += cost(out);
   queue_.push_back(std::move(out));
   if (queue_.back().op == ws::opcode::close) { // the outbound bound was hit
     schedule_close_locked();
@@ -212,6 +256,10 @@ void websocket_session::flush() {
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
 }
 
+std::size_t websocket_session::cost(const outgoing& out) noexcept {
+  return ws::wire_size(out.payload.size()) + frame_floor;
+}
+
 bool websocket_session::admit_locked(outgoing& out, bool is_close) {
   if (out.op == ws::opcode::text && out.payload.binary)
     out.op = ws::opcode::binary;
@@ -219,15 +267,17 @@ bool websocket_session::admit_locked(outgoing& out, bool is_close) {
     return false;
   if (is_close) {
     closed_ = true; // frames queued so far still go out first
-  } else if (queued_bytes_ + out.payload.size() > state_->config.max_outbound_bytes) {
+  } else if (queued_bytes_ + cost(out) > state_->config.max_outbound_bytes) {
     // A slow reader: close it rather than buffer without bound.
     log(log_level::warning, "closing connection (1008): more than ",
         state_->config.max_outbound_bytes, " bytes queued for a client that does not read");
     closed_ = true;
     // A frame partly on the wire must be finished, or the stream is garbage.
-    auto keep = !queue_.empty() && queue_.front().written > 0 ? 1 : 0;
+    // Frames in flight (writing_) stay counted: on_write subtracts them.
+    std::size_t keep = !queue_.empty() && queue_.front().written > 0 ? 1 : 0;
+    for (auto i = keep; i < queue_.size(); ++i)
+      queued_bytes_ -= cost(queue_[i]);
     queue_.resize(keep);
-    queued_bytes_ = keep ? queue_.front().payload.size() : 0;
     out = outgoing{frame::text(ws::close_payload(close_code::policy_violation,
                                                  "outbound queue full")),
                    ws::opcode::close};
@@ -237,8 +287,12 @@ bool websocket_session::admit_locked(outgoing& out, bool is_close) {
 
 void websocket_session::enqueue(outgoing out, bool is_close) {
   std::lock_guard<std::mutex> guard{mtx_};
+  enqueue_locked(std::move(out), is_close);
+}
+
+bool websocket_session::enqueue_locked(outgoing out, bool is_close) {
   if (!admit_locked(out, is_close))
-    return;
+    return false;
   bool is_close_frame = out.op == ws::opcode::close;
   if (!is_close_frame && ready_ && !write_scheduled_) {
     // Nothing queued or in flight: write from this thread now. Skipping the
@@ -246,14 +300,15 @@ void websocket_session::enqueue(outgoing out, bool is_close) {
     // (closed_ is false under mtx_, so finish() has not closed the socket.)
     out.written = write_now(out);
     if (out.written == ws::wire_size(out.payload.size()))
-      return;
+      return false;
     // The rest, or an error, is the strand's business.
   }
-  queued_bytes_ += out.payload.size();
+  queued_bytes_ += cost(out);
   queue_.push_back(std::move(out));
   schedule_write_locked();
   if (is_close_frame)
     schedule_close_locked();
+  return true;
 }
 
 void websocket_session::schedule_close_locked() {
@@ -311,6 +366,7 @@ void websocket_session::write_queued_locked() {
     return; // a full socket, or an error the strand's write will meet
   // Drop what went out; the frame cut short remembers how far it got.
   std::size_t done = 0;
+  bool wrote_pong = false;
   for (; done < frames; ++done) {
     auto& out = queue_[done];
     auto rest = ws::wire_size(out.payload.size()) - out.written;
@@ -319,9 +375,12 @@ void websocket_session::write_queued_locked() {
       break;
     }
     n -= rest;
-    queued_bytes_ -= out.payload.size();
+    queued_bytes_ -= cost(out);
+    wrote_pong = wrote_pong || out.op == ws::opcode::pong;
   }
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+  if (wrote_pong)
+    pong_written_locked();
 }
 
 void websocket_session::schedule_write_locked() {
@@ -363,13 +422,16 @@ void websocket_session::do_write() {
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {
+  if (finished_)
+    return; // finish() emptied the queue and its count
   if (ec)
     return finish(ec.message().c_str());
   std::size_t bytes = 0;
-  bool wrote_close = false;
+  bool wrote_close = false, wrote_pong = false;
   for (auto& out : writing_) {
-    bytes += out.payload.size();
+    bytes += cost(out);
     wrote_close = wrote_close || out.op == ws::opcode::close;
+    wrote_pong = wrote_pong || out.op == ws::opcode::pong;
   }
   writing_.clear();
   if (writing_.capacity() > 64) {
@@ -379,6 +441,8 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     queued_bytes_ -= bytes;
+    if (wrote_pong)
+      pong_written_locked();
   }
   if (wrote_close) {
     close_sent_ = true;

@@ -28,6 +28,13 @@ namespace phx::detail {
 /// client leaves in one gathered write. Reads go to the connection actor.
 /// A frame sent while nothing is in flight is written at once by the sending
 /// thread; otherwise frames queue up (bounded in bytes) for the strand.
+///
+/// The bound counts each queued frame's wire size plus a fixed bookkeeping
+/// floor, so that a flood of empty frames is bounded like a flood of big
+/// ones. Pings are answered with at most one pong waiting at a time (a newer
+/// ping replaces the payload to answer, as RFC 6455 5.5.3 allows), and
+/// reading pauses while that pong is unwritten: a client that pings without
+/// reading is slowed down by TCP instead of growing our memory.
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
@@ -62,9 +69,21 @@ private:
   void on_handshake_written(boost::beast::error_code ec);
   void wait_readable();
   void on_readable(boost::beast::error_code ec);
+  // What a queued frame counts against max_outbound_bytes.
+  static std::size_t cost(const outgoing& out) noexcept;
   // The outbound bound and the close rules; false when `out` is dropped.
   bool admit_locked(outgoing& out, bool is_close);
   void enqueue(outgoing out, bool is_close);
+  // Writes `out` now if nothing is in flight, else queues it; true when it
+  // was queued (not written whole, and not dropped).
+  bool enqueue_locked(outgoing out, bool is_close);
+  // A queued pong is out: answer the newest ping read meanwhile, or let
+  // reading go on.
+  void pong_written_locked();
+  // Reading is paused while too many frames wait for the actor or a pong
+  // waits to be written.
+  bool must_pause_reading();
+  void resume_reading();
   static std::array<boost::asio::const_buffer, 2> wire_parts(const outgoing& out,
                                                             std::uint8_t* header) noexcept;
   std::size_t write_now(const outgoing& out) noexcept;
@@ -103,7 +122,9 @@ private:
   // Shared with other threads, under mtx_.
   std::mutex mtx_;
   std::vector<outgoing> queue_;
-  std::size_t queued_bytes_ = 0;
+  std::size_t queued_bytes_ = 0; ///< cost() of every frame queued or in flight
+  bool pong_waiting_ = false;    ///< a pong is queued or in flight
+  std::optional<std::string> next_pong_; ///< payload of a ping read meanwhile
   bool write_scheduled_ = false; ///< a write is posted or in flight
   bool ready_ = false;  ///< the handshake is done: frames may be written
   bool closed_ = false; ///< a close frame is queued: no more frames accepted

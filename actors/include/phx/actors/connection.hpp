@@ -21,9 +21,11 @@ struct connection_limits {
   /// Channels (joining, joined or leaving) per connection; past it a join
   /// gets `{"reason":"too many channels joined"}`.
   std::size_t max_channels = 100;
-  /// Client frames held for one topic while its join runs; past it the
-  /// connection is closed (1008) rather than buffering without limit.
+  /// Client frames held for one topic while its join (or leave) runs; past
+  /// it the connection is closed (1008) rather than buffering without limit.
   std::size_t max_held_frames = 1000;
+  /// How deep a value in a client frame may nest; deeper closes with 1007.
+  std::size_t max_json_depth = default_max_json_depth;
 };
 
 /// Everything a connection actor starts with. `base` is the socket after

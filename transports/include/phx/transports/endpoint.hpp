@@ -24,6 +24,7 @@ namespace phx {
 ///     return ep.run();
 class endpoint {
 public:
+  /// Throws std::invalid_argument when `cfg.check_origin` does not parse.
   explicit endpoint(endpoint_config cfg = {});
   ~endpoint();
 
@@ -47,8 +48,11 @@ public:
   endpoint& route(std::string method, std::string path, http_handler handler);
 
   /// Mounts `POST <path>` taking `{"topic","event","payload"}` and
-  /// broadcasting it: 202 on success, 400 with `{"error": ...}` on bad input,
-  /// 403 for non-loopback peers unless `loopback_only` is false.
+  /// broadcasting it: 202 on success, 400 with `{"error": ...}` on bad input
+  /// (a payload nesting deeper than `max_json_depth` included). With
+  /// `broadcast_api_key` configured, a request without
+  /// `Authorization: Bearer <key>` gets 401 (from any address); without a
+  /// key, non-loopback peers get 403 unless `loopback_only` is false.
   endpoint& broadcast_api(std::string path = "/api/broadcast", bool loopback_only = true);
 
   /// Broadcasts to every subscriber of `topic`; callable from any thread.

@@ -36,8 +36,23 @@ struct endpoint_config {
   /// Frames read from one client and not yet handled by its connection
   /// actor; at the limit reading pauses (backpressure against floods).
   unsigned max_frames_in_flight = 256;
-  /// Largest HTTP request body (API calls).
+  /// Largest HTTP request body (API calls); larger ones get 413.
   std::size_t max_http_body = 1024 * 1024;
+  /// How deep a JSON value from a client (a frame's payload, refs, join
+  /// params; an HTTP API body's payload) may nest. Deeper: the frame closes
+  /// the connection (1007), the HTTP request gets 400.
+  std::size_t max_json_depth = 64;
+  /// A client that has not sent a whole HTTP request head (or body) within
+  /// this time is disconnected (slowloris).
+  std::chrono::milliseconds request_timeout{10000};
+  /// Which browser pages may open a socket (`Origin` of the upgrade):
+  /// "host" (the Origin's host equals the Host header's), "off", or a
+  /// comma-separated list such as "//example.com,https://*.example.org".
+  /// A refused origin gets 403. Requests without Origin always pass.
+  std::string check_origin = "host";
+  /// When set, the HTTP broadcast API requires `Authorization: Bearer <key>`
+  /// (from any address); when empty, it answers loopback clients only.
+  std::string broadcast_api_key;
   /// Threads running network I/O. Two on a two-core machine: fan-out is
   /// bound by send() calls, which two threads spread (README, Performance).
   unsigned io_threads = 2;

@@ -14,7 +14,11 @@ struct http_request {
   std::string query;        ///< text after '?', may be empty
   std::string body;
   std::string content_type;
-  std::string peer_address; ///< "127.0.0.1"
+  std::string authorization; ///< the Authorization header, may be empty
+  std::string peer_address;  ///< "127.0.0.1"
+  /// The peer is this host (127.0.0.0/8, ::1, or v4-mapped 127.x on an
+  /// IPv6 socket). Behind a reverse proxy on the same host every request
+  /// looks local: protect such routes with a key as well.
   bool peer_is_loopback = false;
 };
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "phx/protocol/frame.hpp"
+#include "phx/protocol/json_reader.hpp"
 #include "phx/protocol/message.hpp"
 
 namespace phx {
@@ -28,8 +29,16 @@ public:
   /// "v1_json", "v2_json": for log lines.
   virtual const char* name() const noexcept = 0;
 
-  /// Decodes a client frame; `binary` is the WebSocket opcode.
-  virtual decode_result decode(std::string_view data, bool binary) const = 0;
+  /// Decodes a client frame; `binary` is the WebSocket opcode. A value in
+  /// any slot (payload, refs, topic, event) may nest at most `max_json_depth`
+  /// levels; the frame's own array or object does not count.
+  virtual decode_result decode(std::string_view data, bool binary,
+                               std::size_t max_json_depth) const = 0;
+
+  /// Decodes with the default depth limit (`default_max_json_depth`).
+  decode_result decode(std::string_view data, bool binary) const {
+    return decode(data, binary, default_max_json_depth);
+  }
 
   /// Encodes a push, broadcast, phx_close or phx_error.
   virtual frame encode(const message& msg) const = 0;

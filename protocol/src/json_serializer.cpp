@@ -1,5 +1,6 @@
 // Phoenix's two JSON serializers (PROTOCOL.md 1.3 and 1.4). Both are
 // stateless; only their singletons are visible, through serializer.hpp.
+#include "phx/protocol/json_reader.hpp"
 #include "phx/protocol/serializer.hpp"
 
 namespace phx {
@@ -10,10 +11,16 @@ std::string dump_json(const json& value) {
 
 namespace {
 
-// Parses `data` as JSON without throwing; `error` says why it failed.
-json parse_frame(std::string_view data, bool binary, std::string& error) {
+// Parses `data` as JSON without throwing; `error` says why it failed. The
+// frame's own array or object is one level above the values it carries, and
+// the depth is checked before anything can copy or dump them.
+json parse_frame(std::string_view data, bool binary, std::size_t max_depth, std::string& error) {
   if (binary) {
     error = "binary frames are not supported by the JSON serializers";
+    return {};
+  }
+  if (json_nests_deeper_than(data, max_depth + 1)) {
+    error = "frame holds a value nested deeper than " + std::to_string(max_depth) + " levels";
     return {};
   }
   auto value = json::parse(data, nullptr, false);
@@ -40,9 +47,10 @@ public:
   std::size_t index() const noexcept override { return 0; }
   const char* name() const noexcept override { return "v1_json"; }
 
-  decode_result decode(std::string_view data, bool binary) const override {
+  decode_result decode(std::string_view data, bool binary,
+                       std::size_t max_json_depth) const override {
     decode_result result;
-    auto value = parse_frame(data, binary, result.error);
+    auto value = parse_frame(data, binary, max_json_depth, result.error);
     if (!result.ok())
       return result;
     if (!value.is_object()) {
@@ -87,9 +95,10 @@ public:
   std::size_t index() const noexcept override { return 1; }
   const char* name() const noexcept override { return "v2_json"; }
 
-  decode_result decode(std::string_view data, bool binary) const override {
+  decode_result decode(std::string_view data, bool binary,
+                       std::size_t max_json_depth) const override {
     decode_result result;
-    auto value = parse_frame(data, binary, result.error);
+    auto value = parse_frame(data, binary, max_json_depth, result.error);
     if (!result.ok())
       return result;
     if (!value.is_array() || value.size() < 5) {
