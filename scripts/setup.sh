@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything phoenix-caf needs on Debian bookworm (as root), then
+# Installs everything phoenix-caf needs on Debian bookworm (as root; clang
+# and libclang-rt are for the libFuzzer targets), then
 # the npm packages (phoenix client, ws, playwright-core), then builds.
 #   scripts/setup.sh [build-dir]      (default: build)
 set -euo pipefail
@@ -7,7 +8,7 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
 packages=(build-essential cmake pkg-config libcaf-dev libboost-dev nlohmann-json3-dev
-          doctest-dev liburiparser-dev chromium)
+          doctest-dev liburiparser-dev chromium clang libclang-rt-14-dev)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()

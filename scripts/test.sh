@@ -2,7 +2,8 @@
 # Sets up, builds and runs every test: doctest unit tests, the Node
 # integration tests against apps/echo with the real phoenix client, the
 # browser test of the chat page (all of these twice: once built with
-# AddressSanitizer + UBSan), and the install/find_package check.
+# AddressSanitizer + UBSan), the install/find_package check, and a short run
+# of every libFuzzer target (scripts/fuzz.sh runs them longer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
@@ -14,6 +15,9 @@ cmake -S . -B build-asan -DPHX_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 300
+
+echo "== fuzzing every decoder for 60 s (clang, libFuzzer + ASan + UBSan)"
+scripts/fuzz.sh 60
 
 echo "== all tests"
 ctest --test-dir build --output-on-failure --timeout 300

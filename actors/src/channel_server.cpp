@@ -103,8 +103,8 @@ void channel_server::on_join(const message& join) {
   join_accepted_ = true;
   // The reply, and pushes made inside join, go out through the registry just
   // before it adds the subscription: they precede every broadcast, and every
-  // broadcast accepted after the client reads "ok" reaches it (PROTOCOL.md
-  // 5.9: Phoenix subscribes before it replies).
+  // broadcast accepted after the client reads "ok" reaches it (Phoenix too
+  // subscribes before it replies).
   std::vector<frame> first;
   first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
                                                 result->response()));

@@ -42,7 +42,7 @@ connection_actor::connection_actor(caf::actor_config& cfg, connection_setup setu
 }
 
 caf::behavior connection_actor::make_behavior() {
-  // With an id, listen on the id topic for "disconnect" (PROTOCOL.md 3.4).
+  // With an id, listen on the id topic for "disconnect".
   if (auto& id = setup_.base.id_)
     setup_.pubsub.subscribe(*id, subscription{caf::actor_cast<caf::actor>(this), nullptr,
                                               nullptr, nullptr});
@@ -180,7 +180,7 @@ void connection_actor::start_channel(const struct route& r, message msg,
   sock.assigns_.update(r.assigns);
   sock.topic_ = msg.topic;
   // Replies and pushes carry the join's join_ref, or its ref when a V1
-  // client sent none (PROTOCOL.md 2.2).
+  // client sent none.
   sock.join_ref_ = msg.join_ref.is_null() ? msg.ref : msg.join_ref;
   // lazy_init: first scheduled by its join message, one wake-up less.
   auto server = spawn<channel_server, caf::lazy_init>(std::move(impl), std::move(sock),

@@ -41,7 +41,7 @@ void socket::push(const std::string& event, const json& payload) {
   if (joined_)
     sink_->send(std::move(f));
   else
-    held_pushes_.push_back(std::move(f)); // the join reply must go first (PROTOCOL.md 2.5)
+    held_pushes_.push_back(std::move(f)); // the join reply must go first
 }
 
 caf::error socket::broadcast(std::string event, json payload) const {

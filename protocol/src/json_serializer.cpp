@@ -1,4 +1,4 @@
-// Phoenix's two JSON serializers (PROTOCOL.md 1.3 and 1.4). Both are
+// Phoenix's two JSON serializers. Both are
 // stateless; only their singletons are visible, through serializer.hpp.
 #include "phx/protocol/json_reader.hpp"
 #include "phx/protocol/serializer.hpp"

@@ -151,7 +151,7 @@ private:
     return nullptr;
   }
 
-  // Fastlane (PROTOCOL.md 5.9): one encode per serializer, the same frame to
+  // Fastlane: one encode per serializer, the same frame to
   // every non-intercepting sink; everyone else gets the broadcast itself.
   void publish(const broadcast& msg, const broadcast_ptr& shared,
                const caf::actor_addr& from) {

@@ -181,7 +181,7 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
     info->peer_address = peer.address().to_string();
   info->user_agent = std::string{req[http::field::user_agent]};
   // phoenix.js 1.8 offers "phoenix" plus its authToken as a subprotocol; the
-  // answer must name "phoenix" or browsers fail the handshake (PROTOCOL.md 3.7).
+  // answer must name "phoenix" or browsers fail the handshake.
   std::string subprotocol;
   for (auto& item : split_list(req[http::field::sec_websocket_protocol])) {
     if (item == "phoenix")

@@ -6,7 +6,7 @@
 namespace phx {
 
 /// What the transport knew of the client when it connected (a subset of
-/// Phoenix's connect_info, PROTOCOL.md 3.3).
+/// Phoenix's connect_info).
 struct connect_info {
   /// "websocket" (later also "longpoll").
   std::string transport;

@@ -41,7 +41,7 @@ struct connection_setup {
 };
 
 /// Spawns the actor of one client connection: heartbeats, routing by topic,
-/// the join/leave lifecycle and the channel actors (PROTOCOL.md section 2).
+/// the join/leave lifecycle and the channel actors.
 caf::actor spawn_connection(caf::actor_system& sys, connection_setup setup);
 
 /// Hands one client frame (text or binary) to a connection actor.

@@ -4,7 +4,7 @@
 
 namespace phx {
 
-/// Why a channel ends, as its terminate callback sees it (PROTOCOL.md 5.6).
+/// Why a channel ends, as its terminate callback sees it.
 /// Graceful reasons (normal, shutdown) tell the client `phx_close`; an error
 /// tells it `phx_error`, and the stock client rejoins.
 class exit_reason {

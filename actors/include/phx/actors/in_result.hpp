@@ -8,7 +8,7 @@
 
 namespace phx {
 
-/// What channel::handle_in returns (PROTOCOL.md 5.3): reply, noreply, or stop
+/// What channel::handle_in returns: reply, noreply, or stop
 /// (with or without a reply sent first).
 class in_result {
 public:

@@ -5,7 +5,7 @@
 namespace phx {
 
 /// What channel::join returns: accepted (with an optional reply) or refused
-/// with a reply such as `{"reason": "unauthorized"}` (PROTOCOL.md 5.2).
+/// with a reply such as `{"reason": "unauthorized"}`.
 class join_result {
 public:
   static join_result ok(json response = json::object()) { return {true, std::move(response)}; }

@@ -24,7 +24,7 @@ class connection_actor;
 } // namespace detail
 
 /// The user's view of one connection, and inside a channel of one joined
-/// topic (PROTOCOL.md 5.10). Assigns set in socket_handler::connect are
+/// topic. Assigns set in socket_handler::connect are
 /// copied into every channel; assigns set in a channel stay private to it.
 ///
 /// push, broadcast and ref work only inside a channel; elsewhere they throw

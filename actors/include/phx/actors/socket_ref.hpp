@@ -12,7 +12,7 @@
 namespace phx {
 
 /// Enough of a socket to answer one client message later, from any thread
-/// or actor (Phoenix's `socket_ref` + `reply/2`, PROTOCOL.md 5.7). Obtain it
+/// or actor (Phoenix's `socket_ref` + `reply/2`). Obtain it
 /// with `socket::ref()` inside handle_in. It does not keep the connection
 /// alive: replying after the client left does nothing.
 class socket_ref {

@@ -6,7 +6,7 @@
 namespace phx {
 
 /// A channel route's topic: an exact topic ("lobby") or a prefix ending in
-/// '*' ("room:*"; '*' only last, PROTOCOL.md 5.1). "foo*" matches "food:1" too.
+/// '*' ("room:*"; '*' only last). "foo*" matches "food:1" too.
 class topic_pattern {
 public:
   /// Throws std::invalid_argument for an empty pattern or a '*' not last.

@@ -4,8 +4,7 @@
 
 namespace phx {
 
-/// WebSocket close codes the server uses (RFC 6455 section 7.4.1, and
-/// PROTOCOL.md 2.7 for when Phoenix uses which).
+/// WebSocket close codes the server uses (RFC 6455 section 7.4.1).
 enum class close_code : std::uint16_t {
   normal = 1000,           ///< normal stop; idle timeout
   going_away = 1001,       ///< "disconnect" on the socket id: clients reconnect

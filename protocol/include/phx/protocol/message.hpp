@@ -6,7 +6,7 @@
 
 namespace phx {
 
-/// One Phoenix message, as every serializer carries it (PROTOCOL.md 1.1).
+/// One Phoenix message, as every serializer carries it.
 /// `join_ref` and `ref` are opaque JSON values (normally strings or null) that
 /// the server only compares and echoes.
 struct message {
@@ -17,7 +17,7 @@ struct message {
   json payload;
 };
 
-/// The reserved events of the protocol (PROTOCOL.md 2.1).
+/// The reserved events of the protocol.
 namespace events {
 inline constexpr const char* join = "phx_join";
 inline constexpr const char* leave = "phx_leave";

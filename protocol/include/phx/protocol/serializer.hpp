@@ -61,8 +61,8 @@ const serializer& v1_json_serializer() noexcept;
 /// Phoenix's V2 JSON array frames (vsn 2.0.x), the stock JS client's format.
 const serializer& v2_json_serializer() noexcept;
 
-/// Picks the serializer for a client's `vsn` query parameter as Phoenix does
-/// (PROTOCOL.md 1.2): absent means 1.0.0, `~> 1.0.0` is V1, `~> 2.0.0` is V2.
+/// Picks the serializer for a client's `vsn` query parameter as Phoenix does:
+/// absent means 1.0.0, `~> 1.0.0` is V1, `~> 2.0.0` is V2.
 /// Returns nullptr for a vsn that is not full semver or matches nothing,
 /// which the transport answers with HTTP 403.
 const serializer* serializer_for_vsn(std::string_view vsn) noexcept;

@@ -7,7 +7,7 @@
 
 namespace phx {
 
-/// A broadcast: topic, event and payload, no refs (PROTOCOL.md 1.1). It
+/// A broadcast: topic, event and payload, no refs. It
 /// travels as a shared immutable value so that fan-out never copies it.
 struct broadcast {
   std::string topic;
