@@ -360,3 +360,422 @@ export function postBroadcast(port, body, { path = '/api/broadcast', method = 'P
     req.end(data);
   }), WAIT, `${method} ${path}`);
 }
+
+// ---- hardening tests: raw TCP, own WebSocket framing, process figures ---------
+// (Added for tests/integration/hardening_*.test.mjs; nothing above uses them.)
+// `import` declarations are hoisted, so these are available module-wide.
+import net from 'node:net';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import assert from 'node:assert/strict';
+
+/** True when the server under test is the AddressSanitizer + UBSan build. */
+export const SANITIZED = /build-asan/.test(BIN);
+
+/** `normal` for the plain build, `sanitized` for the sanitizer build. */
+export const scaled = (normal, sanitized) => (SANITIZED ? sanitized : normal);
+
+/** Resident set size of a process in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+/** WebSocket opcodes (RFC 6455 5.2). */
+export const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa };
+
+/**
+ * One WebSocket frame as a client sends it (masked unless `mask: false`).
+ * `payload` is a Buffer or a string (UTF-8).
+ */
+export function encodeFrame(opcode, payload = Buffer.alloc(0), { fin = true, mask = true, maskKey, rsv = 0 } = {}) {
+  const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+  const len = data.length;
+  const headLen = 2 + (len < 126 ? 0 : len < 65536 ? 2 : 8) + (mask ? 4 : 0);
+  const out = Buffer.alloc(headLen + len);
+  out[0] = (fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0x0f);
+  let o = 2;
+  if (len < 126) {
+    out[1] = len;
+  } else if (len < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(len, 2);
+    o = 4;
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(len), 2);
+    o = 10;
+  }
+  if (mask) {
+    out[1] |= 0x80;
+    const key = maskKey ?? crypto.randomBytes(4);
+    key.copy(out, o);
+    o += 4;
+    for (let i = 0; i < len; i++) out[o + i] = data[i] ^ key[i & 3];
+  } else {
+    data.copy(out, o);
+  }
+  return out;
+}
+
+/** The payload of a close frame: a 2-byte code (if any) and a reason. */
+export function closePayload(code, reason = Buffer.alloc(0)) {
+  if (code === undefined || code === null) return Buffer.alloc(0);
+  const r = Buffer.isBuffer(reason) ? reason : Buffer.from(reason);
+  const b = Buffer.alloc(2 + r.length);
+  b.writeUInt16BE(code, 0);
+  r.copy(b, 2);
+  return b;
+}
+
+/**
+ * Incremental decoder of the frames a server sends. `push(buf)` returns the
+ * frames completed by buf: {fin, rsv, opcode, masked, payload: Buffer}.
+ */
+export class FrameDecoder {
+  constructor() { this.buf = Buffer.alloc(0); }
+
+  push(chunk) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const frames = [];
+    let o = 0;
+    for (;;) {
+      const b = this.buf;
+      if (b.length - o < 2) break;
+      const b0 = b[o];
+      const b1 = b[o + 1];
+      let len = b1 & 0x7f;
+      let p = o + 2;
+      if (len === 126) {
+        if (b.length - p < 2) break;
+        len = b.readUInt16BE(p);
+        p += 2;
+      } else if (len === 127) {
+        if (b.length - p < 8) break;
+        len = Number(b.readBigUInt64BE(p));
+        p += 8;
+      }
+      const masked = (b1 & 0x80) !== 0;
+      let key = null;
+      if (masked) {
+        if (b.length - p < 4) break;
+        key = b.subarray(p, p + 4);
+        p += 4;
+      }
+      if (b.length - p < len) break;
+      let payload = Buffer.from(b.subarray(p, p + len));
+      if (key) for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
+      frames.push({ fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, payload });
+      o = p + len;
+    }
+    this.buf = o === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(o);
+    return frames;
+  }
+}
+
+/** {code, reason} of a close frame's payload; code null for an empty body. */
+export function parseClose(payload) {
+  if (payload.length < 2) return { code: null, reason: '', length: payload.length };
+  return { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString(), length: payload.length };
+}
+
+// Every TcpClient (and so every RawWs) not yet closed; a test file's
+// afterEach(destroyRawConnections) closes what a failed test left open (a
+// paused socket would otherwise keep the test process alive).
+const openTcpClients = new Set();
+
+/** Destroys every raw TCP/WebSocket connection still open. */
+export function destroyRawConnections() {
+  for (const c of [...openTcpClients]) {
+    openTcpClients.delete(c);
+    c.sock.destroy();
+  }
+}
+
+/**
+ * A plain TCP connection to the server keeping everything it receives:
+ * `data` (Buffer), `text` (latin1, for status lines), `ended` (a promise
+ * resolving {how: 'end'|'close'|'error', error} once the server closed or
+ * reset the connection), `isEnded`.
+ */
+export class TcpClient {
+  constructor(port, host = HOST) {
+    openTcpClients.add(this);
+    this.chunks = [];
+    this.size = 0;
+    this.isEnded = false;
+    this.error = null;
+    this.listeners = [];
+    this.sock = net.connect({ host, port });
+    this.connected = new Promise((resolve, reject) => {
+      this.sock.once('connect', resolve);
+      this.sock.once('error', reject);
+    });
+    this.connected.catch(() => {});
+    this.ended = new Promise((resolve) => {
+      const done = (how, error) => {
+        if (how !== 'end') openTcpClients.delete(this);
+        if (this.isEnded) return;
+        this.isEnded = true;
+        this.how = how;
+        resolve({ how, error });
+        this.notify();
+      };
+      this.sock.on('end', () => done('end'));
+      this.sock.on('close', () => done('close'));
+      this.sock.on('error', (e) => { this.error = e; done('error', e); });
+    });
+    this.sock.on('data', (c) => this.onData(c));
+  }
+
+  static async open(port, host = HOST) {
+    const c = new TcpClient(port, host);
+    await withTimeout(c.connected, WAIT, `TCP connect to ${host}:${port}`);
+    return c;
+  }
+
+  onData(c) {
+    this.chunks.push(c);
+    this.size += c.length;
+    this.notify();
+  }
+
+  notify() { for (const l of [...this.listeners]) l(); }
+
+  get data() {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  get text() { return this.data.toString('latin1'); }
+
+  /** Writes; resolves once the data is handed to the kernel (or the socket failed). */
+  write(data) {
+    return new Promise((resolve) => {
+      if (this.sock.destroyed) return resolve(false);
+      this.sock.write(data, (err) => resolve(!err));
+    });
+  }
+
+  /** Resolves once check() holds (checked on every arrival and at the end); rejects after ms. */
+  until(check, ms, what) {
+    if (check()) return Promise.resolve();
+    let listener;
+    const p = new Promise((resolve) => {
+      listener = () => { if (check()) resolve(); };
+      this.listeners.push(listener);
+    });
+    return withTimeout(p, ms, what).finally(() => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    });
+  }
+
+  /** Waits until the server closed the connection; rejects after ms. */
+  waitEnd(ms = WAIT) { return withTimeout(this.ended, ms, 'the server to close the connection'); }
+
+  destroy() { this.sock.destroy(); }
+}
+
+/** Every HTTP/1.x status line in `text` as [{version, status, index}]. */
+export function statusLines(text) {
+  return [...text.matchAll(/HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n/g)].map((m) => ({ status: Number(m[1]), index: m.index, line: m[0].trim() }));
+}
+
+/** Parses one HTTP response head at the start of `text`: {status, headers (lower-case keys), headEnd}. */
+export function parseResponseHead(text) {
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!m) throw new Error(`not an HTTP status line: ${JSON.stringify(statusLine)}`);
+  const headers = {};
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    if (i > 0) {
+      const k = l.slice(0, i).trim().toLowerCase();
+      headers[k] = headers[k] === undefined ? l.slice(i + 1).trim() : `${headers[k]}, ${l.slice(i + 1).trim()}`;
+    }
+  }
+  return { status: Number(m[1]), statusLine, headers, headEnd: end + 4 };
+}
+
+/**
+ * Any HTTP request with full control over the headers (node's http adds
+ * Host and Connection only). Resolves {status, headers, text, json}.
+ */
+export function httpRequest(port, { method = 'GET', path = '/', headers = {}, body, ms = WAIT } = {}) {
+  const data = body === undefined ? undefined : (typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+  const h = { ...headers };
+  if (data !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-length'))
+    h['content-length'] = Buffer.byteLength(data);
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = http.request({ host: HOST, port, path, method, headers: h, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(data);
+  }), ms, `${method} ${path}`);
+}
+
+/**
+ * A WebSocket connection done by hand on a TCP socket: the upgrade request
+ * is written as given, frames are encoded/decoded by the functions above.
+ * `frames` keeps every frame received; text frames are also parsed as JSON
+ * into `messages` ({raw, text} plus V2 fields when the frame is a 5-array).
+ */
+export class RawWs {
+  constructor(tcp, head) {
+    this.tcp = tcp;
+    this.head = head;
+    this.decoder = new FrameDecoder();
+    this.frames = [];
+    this.messages = [];
+    this.closeFrame = null;
+    this.listeners = [];
+    this.fragments = null;
+    const rest = tcp.data.subarray(head.headEnd);
+    tcp.sock.removeAllListeners('data');
+    tcp.sock.on('data', (c) => this.onData(c));
+    tcp.listeners.push(() => this.notify()); // the end of the connection
+    if (rest.length) this.onData(rest);
+  }
+
+  /**
+   * Opens a connection and upgrades it; rejects unless the answer is 101.
+   * `headers` are added to (or replace) the usual upgrade headers.
+   */
+  static async open(port, { path = '/socket/websocket', vsn = '2.0.0', headers = {} } = {}) {
+    const tcp = await TcpClient.open(port);
+    const key = crypto.randomBytes(16).toString('base64');
+    const h = {
+      Host: `${HOST}:${port}`, Upgrade: 'websocket', Connection: 'Upgrade',
+      'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13', ...headers,
+    };
+    const target = vsn === null ? path : `${path}?vsn=${vsn}`;
+    tcp.sock.write(`GET ${target} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    try {
+      await tcp.until(() => tcp.text.includes('\r\n\r\n') || tcp.isEnded, WAIT, 'the upgrade answer');
+    } catch (err) {
+      tcp.destroy();
+      throw err;
+    }
+    const head = parseResponseHead(tcp.text);
+    if (!head || head.status !== 101) {
+      tcp.destroy();
+      const err = new Error(`upgrade refused: ${head ? head.statusLine : JSON.stringify(tcp.text)}`);
+      err.statusCode = head && head.status;
+      throw err;
+    }
+    const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    assert.equal(head.headers['sec-websocket-accept'], accept, 'Sec-WebSocket-Accept');
+    return new RawWs(tcp, head);
+  }
+
+  get sock() { return this.tcp.sock; }
+  get isEnded() { return this.tcp.isEnded; }
+  get ended() { return this.tcp.ended; }
+
+  onData(c) {
+    for (const f of this.decoder.push(c)) {
+      this.frames.push(f);
+      if (f.opcode === OP.close) {
+        if (!this.closeFrame) this.closeFrame = parseClose(f.payload);
+      } else if (f.opcode === OP.text || f.opcode === OP.continuation) {
+        this.fragments = this.fragments ? [...this.fragments, f.payload] : [f.payload];
+        if (f.fin) {
+          const text = Buffer.concat(this.fragments).toString('utf8');
+          this.fragments = null;
+          let m;
+          try {
+            const raw = JSON.parse(text);
+            m = Array.isArray(raw) && raw.length === 5
+              ? { join_ref: raw[0], ref: raw[1], topic: raw[2], event: raw[3], payload: raw[4], raw, text }
+              : { raw, text };
+          } catch (err) {
+            m = { undecodable: err.message, text };
+          }
+          this.messages.push(m);
+        }
+      }
+    }
+    this.notify();
+  }
+
+  notify() { for (const l of [...this.listeners]) l(); }
+
+  until(check, ms, what) {
+    if (check()) return Promise.resolve();
+    let listener;
+    const p = new Promise((resolve) => {
+      listener = () => { if (check()) resolve(); };
+      this.listeners.push(listener);
+    });
+    return withTimeout(p, ms, what).finally(() => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    });
+  }
+
+  /** Writes bytes as they are; resolves once handed to the kernel. */
+  write(data) { return this.tcp.write(data); }
+
+  /** Sends one masked frame. */
+  sendFrame(opcode, payload, opts) { return this.write(encodeFrame(opcode, payload, opts)); }
+
+  /** Sends a text frame (an object is JSON-encoded). */
+  sendText(data) { return this.sendFrame(OP.text, typeof data === 'string' ? data : JSON.stringify(data)); }
+
+  /** Waits for the server's close frame; returns {code, reason, length}. */
+  async waitCloseFrame(ms = WAIT) {
+    await this.until(() => this.closeFrame !== null || this.isEnded, ms, "the server's close frame");
+    if (!this.closeFrame) throw new Error(`the connection ended without a close frame (${this.tcp.how})`);
+    return this.closeFrame;
+  }
+
+  destroy() { this.tcp.destroy(); }
+}
+
+/**
+ * Joins a "bystander" channel on a fresh connection before an attack;
+ * `check()` afterwards asserts that the server process is alive and that
+ * the bystander still gets a reply to `ping`.
+ */
+export async function joinBystander(ctx, topic = 'room:bystander') {
+  const c = await ctx.raw();
+  const { joinRef, reply } = await c.join(topic);
+  assert.equal(reply.payload.status, 'ok', `bystander join: ${JSON.stringify(reply.raw)}`);
+  // Heartbeats as phoenix.js sends them, so that a long test (sanitizer
+  // build) does not run into --idle-timeout-ms (60 s).
+  const keepAlive = setInterval(() => {
+    if (c.isOpen) c.send({ topic: 'phoenix', event: 'heartbeat', payload: {} });
+  }, 20_000);
+  keepAlive.unref();
+  c.ws.once('close', () => clearInterval(keepAlive));
+  let n = 0;
+  return {
+    client: c,
+    async check(ms = 10_000) {
+      assert.equal(ctx.server.exited(), null, `phx-echo exited: ${JSON.stringify(ctx.server.exited())}`);
+      assert.ok(c.isOpen, 'the bystander connection was closed');
+      const payload = { alive: ++n };
+      const r = await c.call({ join_ref: joinRef, topic, event: 'ping', payload }, ms);
+      assert.deepEqual(r.payload, { status: 'ok', response: payload }, 'bystander ping reply');
+      assert.equal(ctx.server.exited(), null, 'phx-echo exited');
+    },
+  };
+}
+
+/** Number of lines of the server's output matching re. */
+export function logLines(server, re) {
+  return server.log().split('\n').filter((l) => re.test(l)).length;
+}

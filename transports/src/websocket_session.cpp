@@ -181,7 +181,10 @@ void websocket_session::on_message(std::string&& data, bool binary) {
 void websocket_session::on_ping(std::string&& payload) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (pong_waiting_) { // answering the newest ping is enough (RFC 6455 5.5.3)
-    next_pong_ = std::move(payload);
+    if (next_pong_)
+      *next_pong_ = std::move(payload);
+    else
+      next_pong_ = std::make_unique<std::string>(std::move(payload));
     return;
   }
   pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), ws::opcode::pong}, false);
@@ -191,7 +194,7 @@ void websocket_session::pong_written_locked() {
   pong_waiting_ = false;
   if (next_pong_) {
     auto payload = std::move(*next_pong_);
-    next_pong_.reset();
+    next_pong_.reset(); // a flood's one allocation goes with it
     pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), ws::opcode::pong},
                                    false);
   }

@@ -124,7 +124,9 @@ private:
   std::vector<outgoing> queue_;
   std::size_t queued_bytes_ = 0; ///< cost() of every frame queued or in flight
   bool pong_waiting_ = false;    ///< a pong is queued or in flight
-  std::optional<std::string> next_pong_; ///< payload of a ping read meanwhile
+  /// Payload of a ping read while a pong waits; a pointer, so that the
+  /// sessions that never see a ping flood pay 8 bytes for it.
+  std::unique_ptr<std::string> next_pong_;
   bool write_scheduled_ = false; ///< a write is posted or in flight
   bool ready_ = false;  ///< the handshake is done: frames may be written
   bool closed_ = false; ///< a close frame is queued: no more frames accepted
