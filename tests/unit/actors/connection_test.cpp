@@ -206,3 +206,109 @@ TEST_CASE("\"disconnect\" on the socket id topic closes with 1001") {
   REQUIRE(closed);
   CHECK(closed->first == phx::close_code::going_away);
 }
+
+namespace {
+
+// Every frame written so far, parsed, once at least `n` arrived (at most 2 s).
+std::vector<json> frames_after(phx::test::recording_sink& sink, std::size_t n) {
+  std::vector<json> out;
+  for (auto& f : sink.wait_for(n))
+    out.push_back(json::parse(*f.bytes));
+  return out;
+}
+
+// A value nesting `depth` objects: {"k":{"k":{}}} for 3.
+json nested_objects(std::size_t depth) {
+  std::string text;
+  for (std::size_t i = 1; i < depth; ++i)
+    text += R"({"k":)";
+  text += "{}" + std::string(depth - 1, '}');
+  return json::parse(text);
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "pipelined join/leave pairs of one topic are answered in order") {
+  constexpr std::size_t n = 50;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto jr = "j" + std::to_string(i);
+    send({jr, jr, "t:a", "phx_join", json::object()});
+    send({jr, "l" + std::to_string(i), "t:a", "phx_leave", json::object()});
+  }
+  auto frames = frames_after(*sink, 3 * n);
+  REQUIRE(frames.size() >= 3 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    CAPTURE(i);
+    auto jr = "j" + std::to_string(i);
+    CHECK(frames[3 * i] == reply(jr, jr, "t:a", "ok", json::object()));
+    CHECK(frames[3 * i + 1] == reply(jr, "l" + std::to_string(i), "t:a", "ok", json::object()));
+    CHECK(frames[3 * i + 2] == json::array({jr, jr, "t:a", "phx_close", json::object()}));
+  }
+  // Nothing more: a heartbeat's reply is the next frame.
+  send({nullptr, "hb", "phoenix", "heartbeat", json::object()});
+  frames = frames_after(*sink, 3 * n + 1);
+  REQUIRE(frames.size() == 3 * n + 1);
+  CHECK(frames.back() == reply(nullptr, "hb", "phoenix", "ok", json::object()));
+  CHECK(terms.wait_for(n).size() == n);
+}
+
+TEST_CASE_FIXTURE(fixture, "pipelined join/crash pairs: each instance ends exactly once, in order") {
+  constexpr std::size_t n = 20;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto jr = "j" + std::to_string(i);
+    send({jr, jr, "t:b", "phx_join", json::object()});
+    send({jr, "c" + std::to_string(i), "t:b", "crash", json::object()});
+  }
+  auto frames = frames_after(*sink, 2 * n);
+  REQUIRE(frames.size() >= 2 * n);
+  // Give a stray late frame the chance to show: the heartbeat reply comes
+  // after everything the connection wrote before it.
+  send({nullptr, "hb", "phoenix", "heartbeat", json::object()});
+  frames = frames_after(*sink, 2 * n + 1);
+  REQUIRE(frames.size() == 2 * n + 1);
+  CHECK(frames.back() == reply(nullptr, "hb", "phoenix", "ok", json::object()));
+  frames.pop_back();
+  std::vector<std::string> oks, ends;
+  std::map<std::string, std::size_t> ok_at, end_at;
+  for (std::size_t k = 0; k < frames.size(); ++k) {
+    auto& f = frames[k];
+    CAPTURE(f.dump());
+    REQUIRE(f.is_array());
+    REQUIRE(f.size() == 5);
+    CHECK(f[2] == "t:b");
+    if (f[3] == "phx_reply") {
+      CHECK(f[4] == json{{"status", "ok"}, {"response", json::object()}});
+      CHECK(f[0] == f[1]); // the join's reply: ref jN, join_ref jN
+      oks.push_back(f[0].get<std::string>());
+      ok_at[oks.back()] = k;
+    } else {
+      CHECK((f[3] == "phx_close" || f[3] == "phx_error"));
+      CHECK(f[0] == f[1]);
+      ends.push_back(f[0].get<std::string>());
+      end_at[ends.back()] = k;
+    }
+  }
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < n; ++i)
+    expected.push_back("j" + std::to_string(i));
+  CHECK(oks == expected);
+  CHECK(ends == expected);
+  for (auto& jr : expected) {
+    CAPTURE(jr);
+    CHECK(ok_at[jr] < end_at[jr]);
+  }
+}
+
+TEST_CASE_FIXTURE(fixture, "join params nesting max_json_depth levels are accepted") {
+  send({"1", "1", "t:a", "phx_join", nested_objects(64)});
+  CHECK(frame(1) == reply("1", "1", "t:a", "ok", json::object()));
+}
+
+TEST_CASE_FIXTURE(fixture, "join params nesting one level past max_json_depth close with 1007") {
+  send({"1", "1", "t:a", "phx_join", nested_objects(65)});
+  auto closed = sink->wait_for_close();
+  REQUIRE(closed);
+  CHECK(closed->first == phx::close_code::invalid_payload);
+  CHECK(closed->second.find("deeper") != std::string::npos);
+  CHECK(sink->wait_for(0).empty()); // no join reply
+}

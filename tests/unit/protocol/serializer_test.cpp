@@ -69,7 +69,7 @@ TEST_CASE("V2 round trip: what it encodes it decodes") {
   CHECK(out.msg.payload == in.payload);
 }
 
-TEST_CASE("V1 decodes objects with topic, event, payload and ref; join_ref optional") {
+TEST_CASE("V1 decodes objects with topic, event, payload and ref, join_ref optional") {
   auto& v1 = phx::v1_json_serializer();
   auto r = v1.decode(R"({"topic":"room:1","event":"ping","payload":{},"ref":"5"})", false);
   REQUIRE(r.ok());

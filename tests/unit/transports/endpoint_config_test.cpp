@@ -1,5 +1,6 @@
 #include "phx/transports/endpoint_config.hpp"
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -28,4 +29,26 @@ TEST_CASE("endpoint options: defaults, both spellings, and the flow-control limi
   CHECK(cfg.max_held_frames == 7);
   CHECK(cfg.max_frames_in_flight == 9);
   CHECK(cfg.max_outbound_bytes == 2048);
+}
+
+TEST_CASE("endpoint options: JSON depth, request timeout, origin check, broadcast key") {
+  auto defaults = parse({});
+  CHECK(defaults.max_json_depth == 64);
+  CHECK(defaults.request_timeout == std::chrono::milliseconds{10000});
+  CHECK(defaults.check_origin == "host");
+  CHECK(defaults.broadcast_api_key.empty());
+  auto cfg = parse({"--max-json-depth", "12", "--request-timeout-ms=2500",
+                    "--check-origin", "//example.com, https://*.example.org:8443",
+                    "--broadcast-api-key=s3cr3t"});
+  CHECK(cfg.max_json_depth == 12);
+  CHECK(cfg.request_timeout == std::chrono::milliseconds{2500});
+  CHECK(cfg.check_origin == "//example.com, https://*.example.org:8443");
+  CHECK(cfg.broadcast_api_key == "s3cr3t");
+  CHECK(parse({"--check-origin=off"}).check_origin == "off");
+  CHECK(parse({"--check-origin", "host"}).check_origin == "host");
+  CHECK(parse({"--max-json-depth=1"}).max_json_depth == 1);
+  CHECK(parse({"--broadcast-api-key=k=v"}).broadcast_api_key == "k=v");
+  // Other options keep their defaults.
+  CHECK(cfg.port == 4000);
+  CHECK(cfg.idle_timeout == std::chrono::milliseconds{60000});
 }

@@ -125,3 +125,119 @@ TEST_CASE("wire_size counts the header encode_header writes") {
   for (std::size_t size : {0, 1, 125, 126, 0xFFFF, 0x10000, 1 << 20})
     CHECK(ws::wire_size(size) == ws::encode_header(ws::opcode::text, size, h) + size);
 }
+
+namespace {
+
+std::string close_body(std::uint16_t code, const std::string& reason = "") {
+  std::string out{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  return out + reason;
+}
+
+// Feeds one client close frame with `body`: the error code (0 for none) and
+// what on_close saw.
+struct close_outcome {
+  int error = 0;
+  std::vector<std::optional<std::uint16_t>> closes;
+};
+
+close_outcome feed_close(const std::string& body) {
+  ws::frame_reader reader{1024};
+  recorder r;
+  auto bytes = client_frame(ws::opcode::close, body) + client_frame(ws::opcode::text, "late");
+  auto err = reader.feed(bytes.data(), bytes.size(), r);
+  CHECK(r.messages.empty()); // parsing stops at the close frame either way
+  return {err ? static_cast<int>(err->code) : 0, r.closes};
+}
+
+} // namespace
+
+TEST_CASE("is_valid_close_code: 1000-1003, 1007-1014 and 3000-4999 only") {
+  for (int code = 0; code <= 0xFFFF; ++code) {
+    bool expected = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+                    || (code >= 3000 && code <= 4999);
+    CAPTURE(code);
+    CHECK(ws::is_valid_close_code(static_cast<std::uint16_t>(code)) == expected);
+  }
+}
+
+TEST_CASE("check_close_payload: empty, or a valid code and a UTF-8 reason") {
+  CHECK_FALSE(ws::check_close_payload(""));
+  CHECK_FALSE(ws::check_close_payload(close_body(1000)));
+  CHECK_FALSE(ws::check_close_payload(close_body(4000, "bye \xc3\xa9")));
+  auto one_byte = ws::check_close_payload(std::string(1, '\x03'));
+  REQUIRE(one_byte);
+  CHECK(one_byte->code == phx::close_code::protocol_error);
+  auto bad_code = ws::check_close_payload(close_body(1005));
+  REQUIRE(bad_code);
+  CHECK(bad_code->code == phx::close_code::protocol_error);
+  CHECK(bad_code->why.find("1005") != std::string::npos);
+  auto bad_reason = ws::check_close_payload(close_body(1000, "\xc3\x28"));
+  REQUIRE(bad_reason);
+  CHECK(bad_reason->code == phx::close_code::invalid_payload);
+  // A bad code is reported as such even with a bad reason.
+  auto both = ws::check_close_payload(close_body(999, "\xff"));
+  REQUIRE(both);
+  CHECK(both->code == phx::close_code::protocol_error);
+}
+
+TEST_CASE("a close frame with a one-byte body is a protocol error (1002)") {
+  // Every byte, including those that would start a valid code (0x03, 0x0F).
+  for (int b = 0; b <= 0xFF; ++b) {
+    CAPTURE(b);
+    auto out = feed_close(std::string(1, static_cast<char>(b)));
+    CHECK(out.error == 1002);
+    CHECK(out.closes.empty());
+    auto direct = ws::check_close_payload(std::string(1, static_cast<char>(b)));
+    REQUIRE(direct);
+    CHECK(direct->code == phx::close_code::protocol_error);
+  }
+}
+
+TEST_CASE("a close frame with a reserved or out-of-range code is a protocol error (1002)") {
+  for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+    CAPTURE(code);
+    auto out = feed_close(close_body(code));
+    CHECK(out.error == 1002);
+    CHECK(out.closes.empty());
+    CHECK(feed_close(close_body(code, "reason")).error == 1002);
+  }
+}
+
+TEST_CASE("a close frame with a valid code reports it to on_close") {
+  for (std::uint16_t code : {1000, 1001, 1003, 1007, 1011, 1012, 3000, 4999}) {
+    CAPTURE(code);
+    auto out = feed_close(close_body(code));
+    CHECK(out.error == 0);
+    CHECK(out.closes == std::vector<std::optional<std::uint16_t>>{code});
+    auto with_reason = feed_close(close_body(code, "going \xe2\x82\xac"));
+    CHECK(with_reason.error == 0);
+    CHECK(with_reason.closes == std::vector<std::optional<std::uint16_t>>{code});
+  }
+}
+
+TEST_CASE("a close reason that is not UTF-8 is invalid payload (1007)") {
+  auto out = feed_close(close_body(1000, "\xc3\x28"));
+  CHECK(out.error == 1007);
+  CHECK(out.closes.empty());
+  CHECK(feed_close(close_body(3000, "ok\xed\xa0\x80")).error == 1007);
+  CHECK(feed_close(close_body(1001, "\xe2\x82")).error == 1007);
+}
+
+TEST_CASE("a close frame without a body reports no code") {
+  auto out = feed_close("");
+  CHECK(out.error == 0);
+  CHECK(out.closes == std::vector<std::optional<std::uint16_t>>{std::nullopt});
+}
+
+TEST_CASE("an invalid close body is found however the frame is split") {
+  auto bytes = client_frame(ws::opcode::text, "[1]") + client_frame(ws::opcode::close, close_body(1005));
+  ws::frame_reader reader{1024};
+  recorder r;
+  std::optional<ws::protocol_error> err;
+  for (std::size_t i = 0; i < bytes.size() && !err; ++i)
+    err = reader.feed(bytes.data() + i, 1, r);
+  REQUIRE(err);
+  CHECK(err->code == phx::close_code::protocol_error);
+  CHECK(r.messages.size() == 1);
+  CHECK(r.closes.empty());
+}
