@@ -342,27 +342,11 @@ export function collect(channel, event) {
 /** POST /api/broadcast; body is an object (JSON-encoded) or a raw string. */
 export function postBroadcast(port, body, { path = '/api/broadcast', method = 'POST', contentType = 'application/json' } = {}) {
   const data = typeof body === 'string' ? body : JSON.stringify(body);
-  return withTimeout(new Promise((resolve, reject) => {
-    const req = http.request({
-      host: HOST, port, path, method,
-      headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(data) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  }), WAIT, `${method} ${path}`);
+  return httpRequest(port, { method, path, headers: { 'content-type': contentType }, body: data });
 }
 
 // ---- hardening tests: raw TCP, own WebSocket framing, process figures ---------
-// (Added for tests/integration/hardening_*.test.mjs; nothing above uses them.)
+// (Added for tests/integration/hardening_*.test.mjs; postBroadcast uses httpRequest.)
 // `import` declarations are hoisted, so these are available module-wide.
 import net from 'node:net';
 import crypto from 'node:crypto';

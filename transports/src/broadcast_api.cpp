@@ -2,6 +2,7 @@
 
 #include "phx/protocol/json.hpp"
 #include "phx/protocol/json_reader.hpp"
+#include "header_text.hpp"
 
 namespace phx::detail {
 
@@ -22,11 +23,8 @@ bool same_secret(std::string_view given, std::string_view expected) {
 
 bool has_bearer(std::string_view authorization, std::string_view key) {
   constexpr std::string_view scheme = "Bearer ";
-  if (authorization.size() < scheme.size())
+  if (!iequals(authorization.substr(0, scheme.size()), scheme))
     return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i)
-    if ((authorization[i] | 0x20) != (scheme[i] | 0x20))
-      return false;
   return same_secret(authorization.substr(scheme.size()), key);
 }
 

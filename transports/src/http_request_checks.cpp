@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "header_text.hpp"
+
 namespace phx::detail {
 
 namespace http = boost::beast::http;
@@ -13,23 +15,8 @@ std::size_t count(const http::request_header<>& head, http::field name) {
   return static_cast<std::size_t>(std::distance(first, last));
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 bool is_plain_chunked(std::string_view coding) {
-  coding = trim(coding);
-  constexpr std::string_view chunked = "chunked";
-  if (coding.size() != chunked.size())
-    return false;
-  for (std::size_t i = 0; i < chunked.size(); ++i)
-    if ((coding[i] | 0x20) != chunked[i])
-      return false;
-  return true;
+  return iequals(trim_ows(coding), "chunked");
 }
 
 } // namespace

@@ -2,25 +2,11 @@
 
 #include <charconv>
 
+#include "header_text.hpp"
+
 namespace phx::detail {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out{text};
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
 
 std::optional<unsigned> default_port(std::string_view scheme) {
   if (scheme == "http" || scheme == "ws")
@@ -38,13 +24,13 @@ bool valid_host_char(char c) {
 } // namespace
 
 std::optional<origin_parts> parse_origin(std::string_view text, bool expect_scheme) {
-  text = trim(text);
+  text = trim_ows(text);
   origin_parts parts;
   if (expect_scheme) {
     auto sep = text.find("://");
     if (sep == std::string_view::npos || sep == 0)
       return std::nullopt;
-    parts.scheme = lower(text.substr(0, sep));
+    parts.scheme = ascii_lower(text.substr(0, sep));
     text.remove_prefix(sep + 3);
   }
   // An origin has no path, but be lenient about a trailing one.
@@ -69,7 +55,7 @@ std::optional<origin_parts> parse_origin(std::string_view text, bool expect_sche
   }
   if (host.empty())
     return std::nullopt;
-  parts.host = lower(host);
+  parts.host = ascii_lower(host);
   for (char c : parts.host)
     if (!valid_host_char(c))
       return std::nullopt;
@@ -85,7 +71,7 @@ std::optional<origin_parts> parse_origin(std::string_view text, bool expect_sche
 
 std::optional<origin_policy> origin_policy::parse(std::string_view spec, std::string& error) {
   origin_policy policy;
-  spec = trim(spec);
+  spec = trim_ows(spec);
   if (spec.empty() || spec == "host")
     return policy;
   if (spec == "off") {
@@ -95,7 +81,7 @@ std::optional<origin_policy> origin_policy::parse(std::string_view spec, std::st
   policy.mode_ = mode::list;
   while (!spec.empty()) {
     auto comma = spec.find(',');
-    auto item = trim(spec.substr(0, comma));
+    auto item = trim_ows(spec.substr(0, comma));
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     if (item.empty())
       continue;

@@ -5,26 +5,17 @@
 
 #include <doctest/doctest.h>
 
+#include "deep_json.hpp"
+
 using phx::json;
 using phx::json_nests_deeper_than;
 using phx::read_client_json;
 
 namespace {
 
-// `depth` arrays, one inside the other: "[[[]]]" for 3.
-std::string arrays(std::size_t depth) {
-  return std::string(depth, '[') + std::string(depth, ']');
-}
-
-// `depth` objects: {"k":{"k":{}}} for 3.
-std::string objects(std::size_t depth) {
-  std::string out;
-  for (std::size_t i = 1; i < depth; ++i)
-    out += R"({"k":)";
-  out += "{}";
-  out += std::string(depth - 1, '}');
-  return out;
-}
+// Values nesting exactly `depth` levels (tests/support/deep_json.hpp).
+std::string arrays(std::size_t depth) { return phx::test::nested_arrays(depth); }
+std::string objects(std::size_t depth) { return phx::test::nested_objects(depth); }
 
 // Arrays and objects taking turns, with scalars beside them: depth levels.
 std::string mixed(std::size_t depth) {

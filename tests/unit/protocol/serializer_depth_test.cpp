@@ -5,21 +5,15 @@
 
 #include <doctest/doctest.h>
 
+#include "deep_json.hpp"
+
 using phx::json;
 
 namespace {
 
-// Values nesting exactly `depth` levels, in three shapes.
-std::string arrays(std::size_t depth) {
-  return std::string(depth, '[') + std::string(depth, ']');
-}
-
-std::string objects(std::size_t depth) {
-  std::string out;
-  for (std::size_t i = 1; i < depth; ++i)
-    out += R"({"k":)";
-  return out + "{}" + std::string(depth - 1, '}');
-}
+// Values nesting exactly `depth` levels (tests/support/deep_json.hpp).
+std::string arrays(std::size_t depth) { return phx::test::nested_arrays(depth); }
+std::string objects(std::size_t depth) { return phx::test::nested_objects(depth); }
 
 std::string mixed(std::size_t depth) {
   std::string out;
