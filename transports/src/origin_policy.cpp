@@ -41,6 +41,8 @@ std::optional<origin_parts> parse_origin(std::string_view text, bool expect_sche
     if (close == std::string_view::npos)
       return std::nullopt;
     host = text.substr(1, close - 1);
+    if (host.find(':') == std::string_view::npos)
+      return std::nullopt; // brackets are for IPv6 literals only
     auto rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':')
@@ -121,8 +123,8 @@ bool origin_policy::allows(std::optional<std::string_view> origin,
   if (!origin || mode_ == mode::off)
     return true;
   auto parts = parse_origin(*origin, true);
-  if (!parts)
-    return false; // "null", "file://", garbage
+  if (!parts || parts->host.find('*') != std::string::npos)
+    return false; // "null", "file://", garbage; a wildcard is for the list only
   if (mode_ == mode::same_host) {
     auto own = parse_origin(host_header, false);
     return own && own->host == parts->host;
