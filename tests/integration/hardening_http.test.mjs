@@ -180,6 +180,22 @@ describe('Host and method', () => {
     assert.match(String(res.headers.allow ?? ''), /\bPOST\b/, `Allow: ${res.headers.allow}`);
     await bystander.check();
   });
+
+  server.test('Expect: 100-continue is answered before the body is sent, then the request', async (ctx) => {
+    const bystander = await joinBystander(ctx);
+    const sub = await subscriber(ctx);
+    const c = await TcpClient.open(ctx.port);
+    await c.write('POST /api/broadcast HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+                  + `Content-Length: ${Buffer.byteLength(BROADCAST)}\r\nExpect: 100-continue\r\n\r\n`);
+    await c.until(() => c.text.includes('\r\n\r\n'), 1000, 'the interim answer'); // curl waits 1 s
+    assert.match(c.text, /^HTTP\/1\.1 100 Continue\r\n/, c.text);
+    await c.write(BROADCAST);
+    await c.until(() => statusLines(c.text).length === 2, 3000, 'the final answer');
+    assert.equal(statusLines(c.text)[1].status, 202, c.text);
+    c.destroy();
+    await sub.next((m) => m.event === 'e', 'the broadcast');
+    await bystander.check();
+  });
 });
 
 describe('broadcast API from the v4-mapped loopback (--host ::ffff:127.0.0.1)', () => {

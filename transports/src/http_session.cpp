@@ -6,6 +6,7 @@
 #include "phx/actors/connection.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/protocol/serializer.hpp"
+#include "header_text.hpp"
 #include "http_request_checks.hpp"
 #include "query_params.hpp"
 #include "static_files.hpp"
@@ -115,6 +116,21 @@ void http_session::on_head(beast::error_code ec, std::size_t) {
     return refuse(problem->status, problem->why);
   if (parser_->is_done())
     return serve();
+  // A client that asks first (curl does for bodies over 1 KB) is told to go
+  // on, rather than left to wait a second before it sends the body anyway.
+  if (iequals(parser_->get()[http::field::expect], "100-continue")) {
+    auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    return http::async_write(stream_, *go_on,
+                             [self = shared_from_this(), go_on](beast::error_code write_ec,
+                                                                std::size_t) {
+                               if (!write_ec)
+                                 self->read_body();
+                             });
+  }
+  read_body();
+}
+
+void http_session::read_body() {
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_body, shared_from_this()));
 }

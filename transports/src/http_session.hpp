@@ -34,6 +34,7 @@ public:
 private:
   void read_head();
   void on_head(boost::beast::error_code ec, std::size_t bytes);
+  void read_body();
   void on_body(boost::beast::error_code ec, std::size_t bytes);
   void serve();
   // Answers `status` with `why` and closes the connection.
