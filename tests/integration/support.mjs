@@ -479,6 +479,23 @@ export function destroyRawConnections() {
 }
 
 /**
+ * Resolves once check() holds, re-checked whenever a listener in `listeners`
+ * is called (on every arrival and at the end); rejects after ms.
+ */
+function waitUntil(listeners, check, ms, what) {
+  if (check()) return Promise.resolve();
+  let listener;
+  const p = new Promise((resolve) => {
+    listener = () => { if (check()) resolve(); };
+    listeners.push(listener);
+  });
+  return withTimeout(p, ms, what).finally(() => {
+    const i = listeners.indexOf(listener);
+    if (i >= 0) listeners.splice(i, 1);
+  });
+}
+
+/**
  * A plain TCP connection to the server keeping everything it receives:
  * `data` (Buffer), `text` (latin1, for status lines), `ended` (a promise
  * resolving {how: 'end'|'close'|'error', error} once the server closed or
@@ -544,18 +561,7 @@ export class TcpClient {
   }
 
   /** Resolves once check() holds (checked on every arrival and at the end); rejects after ms. */
-  until(check, ms, what) {
-    if (check()) return Promise.resolve();
-    let listener;
-    const p = new Promise((resolve) => {
-      listener = () => { if (check()) resolve(); };
-      this.listeners.push(listener);
-    });
-    return withTimeout(p, ms, what).finally(() => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    });
-  }
+  until(check, ms, what) { return waitUntil(this.listeners, check, ms, what); }
 
   /** Waits until the server closed the connection; rejects after ms. */
   waitEnd(ms = WAIT) { return withTimeout(this.ended, ms, 'the server to close the connection'); }
@@ -697,18 +703,7 @@ export class RawWs {
 
   notify() { for (const l of [...this.listeners]) l(); }
 
-  until(check, ms, what) {
-    if (check()) return Promise.resolve();
-    let listener;
-    const p = new Promise((resolve) => {
-      listener = () => { if (check()) resolve(); };
-      this.listeners.push(listener);
-    });
-    return withTimeout(p, ms, what).finally(() => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    });
-  }
+  until(check, ms, what) { return waitUntil(this.listeners, check, ms, what); }
 
   /** Writes bytes as they are; resolves once handed to the kernel. */
   write(data) { return this.tcp.write(data); }
