@@ -47,7 +47,7 @@ TEST_CASE("V2 refuses frames that do not decode, saying why") {
   CHECK(bin.error.find("binary") != std::string::npos);
 }
 
-TEST_CASE("V2 encodes replies, pushes and broadcasts as PROTOCOL.md 1.4 shows") {
+TEST_CASE("V2 encodes replies, pushes and broadcasts as five-element arrays") {
   auto& v2 = phx::v2_json_serializer();
   auto reply = parse(v2.encode_reply("3", "4", "room:1", "ok", json{{"x", 1}}));
   CHECK(reply == json::parse(R"(["3","4","room:1","phx_reply",{"status":"ok","response":{"x":1}}])"));
