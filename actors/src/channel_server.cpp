@@ -1,125 +1,148 @@
 #include "channel_server.hpp"
 
+#include <stdexcept>
+
 #include <caf/exit_reason.hpp>
 #include <caf/sec.hpp>
 
-#include "atoms.hpp"
+#include "phx/actors/atoms.hpp"
 #include "phx/protocol/log.hpp"
-#include "phx/pubsub/atoms.hpp"
+#include "unexpected_message.hpp"
 
 namespace phx::detail {
 
-channel_server::channel_server(caf::actor_config& cfg, std::unique_ptr<channel> impl,
-                               socket sock, caf::actor connection)
-  : caf::event_based_actor(cfg), impl_(std::move(impl)), socket_(std::move(sock)),
-    connection_(std::move(connection)) {
-  socket_.self_ = this;
-  // The connection sends an exit message when the client is gone.
-  set_exit_handler([this](caf::exit_msg&) { stop(exit_reason::closed()); });
+using end = restart_policy::end;
+
+channel_server::channel_server(caf::actor_config& cfg, child_spec_ptr spec, std::uint64_t id,
+                               std::uint32_t restarts, caf::actor supervisor,
+                               caf::actor connection)
+  : caf::event_based_actor(cfg), spec_(std::move(spec)), supervisor_(std::move(supervisor)),
+    connection_(std::move(connection)), id_(id) {
+  reset_socket(restarts);
+  set_exit_handler([this](caf::exit_msg& msg) { on_exit_msg(msg); });
+  // Monitors set up through channel_socket::monitor report to the handlers.
+  set_down_handler([this](caf::down_msg& msg) {
+    auto wrapped = caf::make_message(std::move(msg));
+    on_info(wrapped);
+  });
   set_default_handler([this](caf::scheduled_actor*, caf::message_view& view) {
-    on_info(view.move_content_to_message());
-    return caf::result<caf::message>{caf::message{}};
+    auto msg = view.move_content_to_message();
+    return on_info(msg);
   });
 }
 
 caf::behavior channel_server::make_behavior() {
   return {
-    [this](join_atom, const message& join) { on_join(join); },
+    [this](join_atom) { run_join(socket_.restarts_ > 0 ? start::fresh_restart : start::first); },
     [this](inbound_atom, message& msg) { on_event(msg); },
     [this](leave_atom, const message& leave) { on_leave(leave); },
-    [this](broadcast_atom, const broadcast_ptr& msg) { on_broadcast(*msg); },
+    [this](broadcast_atom, const broadcast_ptr& msg) { on_broadcast(msg); },
   };
 }
 
 void channel_server::on_exit() {
-  // Handles to the connection and the registry would otherwise keep a cycle
-  // of terminated actors alive.
-  connection_ = nullptr;
-  socket_ = socket{};
+  untie();
+  // Handles to the connection, supervisor and registry would otherwise keep
+  // a cycle of terminated actors alive; the user's handlers go before the
+  // channel they capture.
+  handlers_ = caf::message_handler{};
   impl_.reset();
+  socket_ = channel_socket{};
+  spec_.reset();
+  supervisor_ = nullptr;
+  connection_ = nullptr;
 }
 
-template <class F>
-bool channel_server::guarded(const char* callback, F&& f) {
-  try {
-    f();
-    return true;
-  } catch (const std::exception& e) {
-    crash(callback, e.what());
-  } catch (...) {
-    crash(callback, "unknown exception");
-  }
-  return false;
+void channel_server::reset_socket(std::uint32_t restarts) {
+  auto& s = socket_;
+  static_cast<socket&>(s) = spec_->base;
+  s.sink_ = spec_->sink;
+  s.format_ = spec_->format;
+  s.pubsub_ = spec_->pubsub;
+  s.topic_ = spec_->join.topic;
+  // Replies and pushes carry the join's join_ref, or its ref when a V1
+  // client sent none.
+  s.join_ref_ = spec_->join.join_ref.is_null() ? spec_->join.ref : spec_->join.join_ref;
+  s.ref_ = nullptr;
+  s.self_ = this;
+  s.restarts_ = restarts;
+  s.joined_ = false;
+  s.held_pushes_.clear();
+  s.stop_.reset();
 }
 
-void channel_server::crash(const char* callback, const std::string& why) {
-  log(log_level::error, "channel ", socket_.topic_, " crashed in ", callback, ": ", why);
-  // Phoenix runs terminate after a raise (GenServer semantics); an exception
-  // from terminate itself is only logged.
-  try {
-    run_terminate(exit_reason::error(why));
-  } catch (const std::exception& e) {
-    log(log_level::error, "channel ", socket_.topic_, ": terminate threw: ", e.what());
-  } catch (...) {
-    log(log_level::error, "channel ", socket_.topic_, ": terminate threw");
-  }
-  stopped_ = true;
-  quit(caf::exit_reason::unhandled_exception);
-}
+// -- joining ----------------------------------------------------------------
 
-void channel_server::run_terminate(const exit_reason& why) {
-  // Once, and only for a channel that joined: a join still running just ends.
-  if (terminated_ || !join_accepted_)
-    return;
-  terminated_ = true;
-  impl_->terminate(why, socket_);
-}
-
-void channel_server::reply(const json& ref, const std::string& status, const json& response) {
-  socket_.sink_->send(
-    socket_.format_->encode_reply(socket_.join_ref_, ref, socket_.topic_, status, response));
-}
-
-void channel_server::on_join(const message& join) {
+void channel_server::run_join(start mode) {
+  const auto& join = spec_->join;
+  // Restarted in place, the subscription never went away: pushes made in
+  // join go straight out (there is no join reply to wait for).
+  socket_.joined_ = mode == start::in_place_restart;
   std::optional<join_result> result;
-  guarded("join", [&] { result = impl_->join(join.topic, join.payload, socket_); });
-  // The reply carries the join_ref exactly as the client sent it.
-  auto answer = [&](const char* status, const json& response) {
-    socket_.sink_->send(
-      socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, status, response));
-  };
-  if (!result) { // join threw: crash() already stopped us
-    answer("error", json{{"reason", "join crashed"}});
-    send(connection_, joined_atom::value, false);
-    return;
+  auto err = attempt([&] {
+    impl_ = spec_->route->make();
+    if (!impl_)
+      throw std::runtime_error("the route's channel factory made no channel");
+    handlers_ = impl_->make_handlers(socket_);
+    result = impl_->join(join.topic, join.payload, socket_);
+  });
+  if (err) {
+    log(log_level::error, "channel ", join.topic, " crashed in join: ", *err);
+    return join_failed(mode, "error", json{{"reason", "join crashed"}}, *err);
   }
-  if (!result->accepted()) {
-    answer("error", result->response());
-    send(connection_, joined_atom::value, false);
-    stopped_ = true;
-    quit();
-    return;
-  }
+  if (!result->accepted())
+    return join_failed(mode, "error", result->response(), "join refused");
   join_accepted_ = true;
+  if (mode == start::in_place_restart) {
+    send(supervisor_, joined_atom_v, id_);
+    return apply(std::nullopt);
+  }
   // The reply, and pushes made inside join, go out through the registry just
   // before it adds the subscription: they precede every broadcast, and every
   // broadcast accepted after the client reads "ok" reaches it (Phoenix too
-  // subscribes before it replies).
+  // subscribes before it replies). A restart tells the client nothing.
   std::vector<frame> first;
-  first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
-                                                result->response()));
+  if (mode == start::first)
+    first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
+                                                  result->response()));
   for (auto& f : socket_.held_pushes_)
     first.push_back(std::move(f));
   socket_.held_pushes_.clear();
-  request(socket_.pubsub_.registry(), caf::infinite, subscribe_atom::value, socket_.topic_,
+  subscribe(mode, std::move(first));
+}
+
+void channel_server::join_failed(start mode, const char* status, const json& response,
+                                 const std::string& why) {
+  handlers_ = caf::message_handler{};
+  impl_.reset();
+  stopped_ = true;
+  if (mode == start::first) {
+    // The client hears it as the answer to its join; nothing to restart.
+    const auto& join = spec_->join;
+    socket_.sink_->send(
+      socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, status, response));
+    send(connection_, joined_atom_v, id_, false);
+    quit();
+    return;
+  }
+  // A restart whose join fails gives the channel up: phx_error.
+  log(log_level::error, "channel ", spec_->join.topic, ": restart failed in join (", why,
+      "); giving up");
+  quit(caf::make_error(caf::sec::runtime_error, "restart failed: " + why));
+}
+
+void channel_server::subscribe(start mode, std::vector<frame> first) {
+  // Awaited: nothing else runs before the topic is subscribed, so a
+  // message sent to self inside join sees a joined channel.
+  request(socket_.pubsub_.registry(), caf::infinite, subscribe_atom_v, socket_.topic_,
           subscription{caf::actor_cast<caf::actor>(this), socket_.sink_, socket_.format_,
                        impl_->intercepts()},
           std::move(first))
-    .then([this](bool) { on_subscribed(); },
-          [this](caf::error& err) { crash("join", "subscribing failed: " + to_string(err)); });
+    .await([this, mode](bool) { on_subscribed(mode); },
+           [this](caf::error& err) { finish(exit_reason::error("subscribing failed: " + to_string(err))); });
 }
 
-void channel_server::on_subscribed() {
+void channel_server::on_subscribed(start mode) {
   // Pushes made while the subscription was on its way were held: the reply
   // is out now, they may follow.
   socket_.joined_ = true;
@@ -127,17 +150,25 @@ void channel_server::on_subscribed() {
     socket_.sink_->send(std::move(f));
   socket_.held_pushes_.clear();
   socket_.held_pushes_.shrink_to_fit();
-  send(connection_, joined_atom::value, true);
+  send(connection_, joined_atom_v, id_, true);
+  if (spec_->restartable())
+    send(supervisor_, joined_atom_v, id_);
+  else
+    spec_.reset(); // never needed again
+  (void) mode;
+  apply(std::nullopt);
 }
+
+// -- client events, broadcasts, messages -------------------------------------
 
 void channel_server::on_event(message& msg) {
   socket_.ref_ = std::move(msg.ref);
   std::optional<in_result> result;
-  guarded("handle_in", [&] { result = impl_->handle_in(msg.event, msg.payload, socket_); });
+  auto err = attempt([&] { result = impl_->handle_in(msg.event, msg.payload, socket_); });
   auto ref = std::move(socket_.ref_);
   socket_.ref_ = nullptr;
-  if (!result)
-    return;
+  if (err)
+    return crash("handle_in", *err);
   if (result->has_reply())
     reply(ref, result->status(), result->response());
   apply(result->stop_reason());
@@ -145,45 +176,160 @@ void channel_server::on_event(message& msg) {
 
 void channel_server::on_leave(const message& leave) {
   reply(leave.ref, "ok", json::object());
-  stop(exit_reason::left());
+  stop(exit_reason::left(), end::client_asked);
 }
 
-void channel_server::on_broadcast(const phx::broadcast& msg) {
-  std::optional<out_result> result;
-  if (msg.topic == socket_.topic_ && impl_->intercepts()) {
-    guarded("handle_out", [&] { result = impl_->handle_out(msg.event, msg.payload, socket_); });
-  } else {
+void channel_server::on_broadcast(const broadcast_ptr& msg) {
+  if (msg->topic != socket_.topic_ || !impl_->intercepts()) {
     // A broadcast of a topic this channel subscribed to itself.
-    on_info(caf::make_message(broadcast_atom::value,
-                              std::make_shared<const phx::broadcast>(msg)));
+    auto wrapped = caf::make_message(broadcast_atom_v, msg);
+    on_info(wrapped);
     return;
   }
-  if (result)
-    apply(result->stop_reason());
+  std::optional<out_result> result;
+  auto err = attempt([&] { result = impl_->handle_out(msg->event, msg->payload, socket_); });
+  if (err)
+    return crash("handle_out", *err);
+  apply(result->stop_reason());
 }
 
-void channel_server::on_info(const caf::message& msg) {
-  std::optional<out_result> result;
-  guarded("handle_info", [&] { result = impl_->handle_info(msg, socket_); });
-  if (result)
-    apply(result->stop_reason());
+caf::result<caf::message> channel_server::on_info(caf::message& msg) {
+  if (stopped_ || !impl_)
+    return caf::message{};
+  caf::optional<caf::message> answer;
+  if (auto err = attempt([&] { answer = handlers_(msg); })) {
+    crash("a message handler", *err);
+    return caf::make_error(caf::sec::runtime_error, *err);
+  }
+  if (!answer)
+    return drop_unexpected(this, msg, "channel " + socket_.topic_, unexpected_logged_);
+  apply(std::nullopt);
+  return std::move(*answer);
+}
+
+void channel_server::on_exit_msg(const caf::exit_msg& msg) {
+  if (msg.source == supervisor_.address())
+    return stop(exit_reason::closed(), end::client_asked); // the connection is gone
+  if (msg.reason == caf::exit_reason::normal)
+    return; // a linked worker finished its job
+  crash("a linked actor", "linked actor exited: " + to_string(msg.reason));
+}
+
+void channel_server::run_callback(const char* what, void (*fn)(void*), void* f) {
+  if (stopped_)
+    return;
+  if (auto err = attempt([&] { fn(f); }))
+    return crash(what, *err);
+  apply(std::nullopt);
+}
+
+void channel_server::reply(const json& ref, const std::string& status, const json& response) {
+  socket_.sink_->send(
+    socket_.format_->encode_reply(socket_.join_ref_, ref, socket_.topic_, status, response));
+}
+
+// -- ending and restarting -----------------------------------------------------
+
+template <class F>
+std::optional<std::string> channel_server::attempt(F&& f) {
+  try {
+    f();
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string{e.what()};
+  } catch (...) {
+    return std::string{"unknown exception"};
+  }
 }
 
 void channel_server::apply(const std::optional<exit_reason>& stop_reason) {
-  if (stop_reason)
-    stop(*stop_reason);
-}
-
-void channel_server::stop(const exit_reason& why) {
   if (stopped_)
     return;
-  if (!guarded("terminate", [&] { run_terminate(why); }))
-    return; // crash() stopped us
+  std::optional<exit_reason> why = stop_reason;
+  if (socket_.stop_) {
+    if (!why)
+      why = *socket_.stop_;
+    socket_.stop_.reset();
+  }
+  if (why)
+    stop(*why, why->graceful() ? end::stop : end::crash);
+}
+
+void channel_server::crash(const char* callback, const std::string& why) {
+  if (stopped_)
+    return;
+  log(log_level::error, "channel ", socket_.topic_, " crashed in ", callback, ": ", why);
+  // Phoenix runs terminate after a raise (GenServer semantics); an exception
+  // from terminate itself is only logged.
+  if (auto err = attempt([&] { run_terminate(exit_reason::error(why)); }))
+    log(log_level::error, "channel ", socket_.topic_, ": terminate threw: ", *err);
+  end_instance(exit_reason::error(why), end::crash);
+}
+
+void channel_server::stop(const exit_reason& why, end how) {
+  if (stopped_)
+    return;
+  if (auto err = attempt([&] { run_terminate(why); }))
+    return crash("terminate", *err);
+  end_instance(why, how);
+}
+
+void channel_server::run_terminate(const exit_reason& why) {
+  // Once per instance, and only for one that joined.
+  if (terminated_ || !join_accepted_)
+    return;
+  terminated_ = true;
+  impl_->terminate(why, socket_);
+}
+
+void channel_server::end_instance(const exit_reason& why, end how) {
+  stopped_ = true;
+  if (!spec_ || !join_accepted_ || how == end::client_asked)
+    return finish(why);
+  // Restartable: the supervisor decides. Awaiting its answer keeps every
+  // later message in the mailbox, for this instance's successor.
+  request(supervisor_, caf::infinite, restart_atom_v, id_, how, why.to_string())
+    .await(
+      [this, why](bool restart, std::uint32_t restarts) {
+        if (restart)
+          restart_in_place(restarts);
+        else
+          finish(why);
+      },
+      [this, why](caf::error&) { finish(why); });
+}
+
+void channel_server::restart_in_place(std::uint32_t restarts) {
+  ++socket_.generation_; // answers to the old instance's requests are dropped
+  untie();
+  handlers_ = caf::message_handler{};
+  impl_.reset();
+  reset_socket(restarts);
+  stopped_ = false;
+  terminated_ = false;
+  join_accepted_ = false;
+  unexpected_logged_ = false;
+  run_join(start::in_place_restart);
+}
+
+void channel_server::finish(const exit_reason& why) {
   stopped_ = true;
   if (why.graceful())
     quit();
   else
     quit(caf::make_error(caf::sec::runtime_error, why.to_string()));
+}
+
+void channel_server::untie() {
+  auto ties = std::move(socket_.ties_);
+  if (!ties)
+    return;
+  for (auto& worker : ties->workers) {
+    unlink_from(worker);
+    send_exit(worker, caf::exit_reason::kill);
+  }
+  for (auto& other : ties->monitored)
+    demonitor(other);
 }
 
 } // namespace phx::detail

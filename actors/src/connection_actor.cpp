@@ -1,12 +1,15 @@
 #include "connection_actor.hpp"
 
+#include <utility>
+
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
-#include "atoms.hpp"
-#include "channel_server.hpp"
+#include "child_spec.hpp"
+#include "phx/actors/atoms.hpp"
 #include "phx/protocol/log.hpp"
-#include "phx/pubsub/atoms.hpp"
+#include "socket_supervisor.hpp"
+#include "unexpected_message.hpp"
 
 namespace phx {
 
@@ -20,11 +23,11 @@ caf::actor spawn_connection(caf::actor_system& sys, connection_setup setup) {
 }
 
 void deliver_frame(const caf::actor& connection, std::string data, bool binary) {
-  caf::anon_send(connection, detail::frame_atom::value, std::move(data), binary);
+  caf::anon_send(connection, detail::frame_atom_v, std::move(data), binary);
 }
 
 void notify_closed(const caf::actor& connection) {
-  caf::anon_send(connection, detail::closed_atom::value);
+  caf::anon_send(connection, detail::closed_atom_v);
 }
 
 } // namespace phx
@@ -33,12 +36,10 @@ namespace phx::detail {
 
 connection_actor::connection_actor(caf::actor_config& cfg, connection_setup setup)
   : caf::event_based_actor(cfg), setup_(std::move(setup)) {
-  auto& base = setup_.base;
-  base.sink_ = setup_.sink;
-  base.format_ = setup_.format;
-  base.pubsub_ = setup_.pubsub;
-  base.id_ = setup_.id;
-  set_down_handler([this](caf::down_msg& down) { on_down(down); });
+  setup_.base.id_ = setup_.id;
+  set_default_handler([logged = false](caf::scheduled_actor* self, caf::message_view& view) mutable {
+    return drop_unexpected(self, view.move_content_to_message(), "connection", logged);
+  });
 }
 
 caf::behavior connection_actor::make_behavior() {
@@ -49,15 +50,24 @@ caf::behavior connection_actor::make_behavior() {
   return {
     [this](frame_atom, const std::string& data, bool binary) { on_frame(data, binary); },
     [this](closed_atom) { quit(); },
-    [this](joined_atom, bool accepted) { on_joined(caf::actor_cast<caf::actor_addr>(current_sender()), accepted); },
+    [this](joined_atom, std::uint64_t id, bool accepted) {
+      settle(id, accepted ? outcome::joined : outcome::refused,
+             caf::actor_cast<caf::actor>(current_sender()));
+    },
+    [this](restarting_atom, std::uint64_t id) { on_restarting(id); },
+    [this](ended_atom, std::uint64_t id, bool graceful) {
+      settle(id, graceful ? outcome::closed : outcome::failed);
+    },
     [this](broadcast_atom, const broadcast_ptr& msg) { on_id_broadcast(*msg); },
   };
 }
 
 void connection_actor::on_exit() {
-  // Channels end with {shutdown, closed} (their exit handler runs terminate).
-  for (auto& ch : channels_)
-    send_exit(ch.server, caf::exit_reason::user_shutdown);
+  // The supervisor ends the channels with {shutdown, closed} (their exit
+  // handler runs terminate), then itself.
+  if (supervisor_)
+    send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  supervisor_ = nullptr;
   channels_.clear();
   // Break handle cycles (registry, sink) once terminated.
   setup_ = connection_setup{};
@@ -125,24 +135,24 @@ void connection_actor::route(message msg) {
   }
   if (msg.event == events::leave) {
     ch->state = channel_state::leaving; // later frames wait for its end
-    send(ch->server, leave_atom::value, std::move(msg));
+    send(ch->server, leave_atom_v, std::move(msg));
   } else {
-    send(ch->server, inbound_atom::value, std::move(msg));
+    send(ch->server, inbound_atom_v, std::move(msg));
   }
 }
 
 void connection_actor::join(message msg) {
-  // A duplicate join replaces the (joined) instance: kill it without
-  // terminate, and close it on the wire once the new join's reply is out.
+  // A duplicate join replaces the (joined) instance: the supervisor kills it
+  // without terminate, and it is closed on the wire once the new join's
+  // reply is out.
   std::optional<json> close_old;
   if (auto* old = find_topic(msg.topic)) {
     close_old = old->join_ref;
-    demonitor(old->server);
+    send(supervisor(), dismiss_atom_v, old->id);
     // Unsubscribing before the new channel exists keeps the registry from
     // holding both instances at once.
     setup_.pubsub.unsubscribe(old->topic, old->server);
-    send_exit(old->server, caf::exit_reason::kill);
-    channels_.erase(find_server(old->server.address()));
+    channels_.erase(find_id(old->id));
   }
   auto* r = setup_.routes->match(msg.topic);
   auto fail = [&](json response, const json& join_ref) {
@@ -164,73 +174,60 @@ void connection_actor::join(message msg) {
 
 void connection_actor::start_channel(const struct route& r, message msg,
                                      std::optional<json> close_old) {
-  std::unique_ptr<channel> impl;
-  try {
-    impl = r.make();
-  } catch (const std::exception& e) {
-    log(log_level::error, "channel for ", msg.topic, " could not be created: ", e.what());
-  }
-  if (!impl) {
-    reply(msg.join_ref, msg.ref, msg.topic, "error", json{{"reason", "join crashed"}});
-    if (close_old)
-      send_lifecycle(msg.topic, *close_old, events::close, json::object());
-    return;
-  }
-  socket sock = setup_.base;
-  sock.assigns_.update(r.assigns);
-  sock.topic_ = msg.topic;
-  // Replies and pushes carry the join's join_ref, or its ref when a V1
-  // client sent none.
-  sock.join_ref_ = msg.join_ref.is_null() ? msg.ref : msg.join_ref;
-  // lazy_init: first scheduled by its join message, one wake-up less.
-  auto server = spawn<channel_server, caf::lazy_init>(std::move(impl), std::move(sock),
-                                      caf::actor_cast<caf::actor>(this));
-  monitor(server);
-  channels_.push_back(channel_entry{msg.topic, server, msg.join_ref, msg.ref,
+  auto spec = std::make_shared<child_spec>();
+  spec->routes = setup_.routes;
+  spec->route = &r;
+  spec->base = setup_.base;
+  spec->base.assigns_.update(r.assigns);
+  spec->sink = setup_.sink;
+  spec->format = setup_.format;
+  spec->pubsub = setup_.pubsub;
+  auto id = ++next_id_;
+  channels_.push_back(channel_entry{msg.topic, id, nullptr, msg.join_ref, msg.ref,
                                     channel_state::joining, {}, std::move(close_old)});
-  send(server, join_atom::value, std::move(msg));
+  spec->join = std::move(msg);
+  send(supervisor(), start_atom_v, id, child_spec_ptr{std::move(spec)});
 }
 
-void connection_actor::on_joined(const caf::actor_addr& server, bool accepted) {
-  auto i = find_server(server);
+void connection_actor::settle(std::uint64_t id, outcome what, caf::actor server) {
+  auto i = find_id(id);
   if (i == channels_.end())
-    return; // replaced by a duplicate join meanwhile
-  auto close_old = std::move(i->close_old);
+    return; // replaced by a duplicate join, or its refusal came first
   auto held = std::move(i->held);
+  auto close_old = std::exchange(i->close_old, std::nullopt);
   auto topic = i->topic;
-  if (accepted) {
+  if (what == outcome::joined) {
+    // A first join, or a restart by a fresh server.
     i->state = channel_state::joined;
+    i->server = std::move(server);
   } else {
-    demonitor(i->server);
+    auto entry = std::move(*i);
     channels_.erase(i);
+    if (what != outcome::refused) { // a refusal was answered by the channel
+      if (entry.state == channel_state::joining)
+        // Died before it could answer its join.
+        reply(entry.join_ref, entry.join_msg_ref, topic, "error",
+              json{{"reason", "join crashed"}});
+      else if (what == outcome::closed)
+        send_lifecycle(topic, entry.join_ref, events::close, json::object());
+      else
+        send_lifecycle(topic, entry.join_ref, events::error, json{{"reason", "channel_crash"}});
+    }
   }
   if (close_old)
     send_lifecycle(topic, *close_old, events::close, json::object());
-  // Frames that waited for the join now see its outcome: routed to the new
-  // channel, or "unmatched topic" after a refusal.
+  // Frames that waited see the topic as it is now: routed to the channel,
+  // or "unmatched topic" once it is gone.
   replay(std::move(held));
 }
 
-void connection_actor::on_down(const caf::down_msg& down) {
-  auto i = find_server(down.source);
-  if (i == channels_.end())
-    return;
-  auto entry = std::move(*i);
-  channels_.erase(i);
-  if (entry.state == channel_state::joining) {
-    // Died before it could answer its join.
-    reply(entry.join_ref, entry.join_msg_ref, entry.topic, "error",
-          json{{"reason", "join crashed"}});
-    if (entry.close_old)
-      send_lifecycle(entry.topic, *entry.close_old, events::close, json::object());
-  } else if (down.reason == caf::exit_reason::normal) {
-    send_lifecycle(entry.topic, entry.join_ref, events::close, json::object());
-  } else {
-    send_lifecycle(entry.topic, entry.join_ref, events::error,
-                   json{{"reason", "channel_crash"}});
+void connection_actor::on_restarting(std::uint64_t id) {
+  // The supervisor replaces a channel that died: hold the topic's frames
+  // until the new server joined.
+  if (auto i = find_id(id); i != channels_.end()) {
+    i->state = channel_state::restarting;
+    i->server = nullptr;
   }
-  // Frames that waited for a join or a leave see the topic as it is now.
-  replay(std::move(entry.held));
 }
 
 void connection_actor::on_id_broadcast(const phx::broadcast& msg) {
@@ -276,9 +273,16 @@ connection_actor::channel_entry* connection_actor::find_topic(const std::string&
 }
 
 std::vector<connection_actor::channel_entry>::iterator
-connection_actor::find_server(const caf::actor_addr& server) {
+connection_actor::find_id(std::uint64_t id) {
   return std::find_if(channels_.begin(), channels_.end(),
-                      [&](const channel_entry& ch) { return ch.server.address() == server; });
+                      [id](const channel_entry& ch) { return ch.id == id; });
+}
+
+const caf::actor& connection_actor::supervisor() {
+  if (!supervisor_)
+    supervisor_ = spawn<socket_supervisor, caf::lazy_init>(caf::actor_cast<caf::actor>(this),
+                                                           setup_.counters);
+  return supervisor_;
 }
 
 } // namespace phx::detail

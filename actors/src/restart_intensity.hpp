@@ -1,14 +1,16 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <deque>
+#include <vector>
 
 namespace phx::detail {
 
 /// The restart intensity of one supervised channel: at most `max_restarts`
 /// restarts within any `window`. Pure logic with the time passed in, so that
-/// tests drive it without a clock.
+/// tests drive it without a clock. Holds nothing until the first restart
+/// (a never-crashing channel costs no allocation).
 class restart_intensity {
 public:
   using clock = std::chrono::steady_clock;
@@ -20,8 +22,9 @@ public:
   /// `max_restarts` restarts happened within the window before `now`; false
   /// means give up.
   bool allow(clock::time_point now) {
-    while (!recent_.empty() && now - recent_.front() >= window_)
-      recent_.pop_front();
+    auto expired = std::find_if(recent_.begin(), recent_.end(),
+                                [&](clock::time_point t) { return now - t < window_; });
+    recent_.erase(recent_.begin(), expired);
     if (recent_.size() >= max_)
       return false;
     recent_.push_back(now);
@@ -35,7 +38,7 @@ public:
 private:
   std::size_t max_;
   std::chrono::milliseconds window_;
-  std::deque<clock::time_point> recent_; ///< at most max_ entries
+  std::vector<clock::time_point> recent_; ///< oldest first, at most max_ entries
   std::size_t total_ = 0;
 };
 

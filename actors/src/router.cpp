@@ -4,12 +4,16 @@
 
 namespace phx {
 
-router& router::add(std::string pattern, channel_factory make, json assigns) {
+router& router::add(std::string pattern, channel_factory make, restart_policy policy,
+                    json assigns) {
   if (!make)
     throw std::invalid_argument("channel route \"" + pattern + "\": no channel factory");
   if (!assigns.is_object())
     throw std::invalid_argument("channel route \"" + pattern + "\": assigns must be an object");
-  routes_.push_back(route{topic_pattern{std::move(pattern)}, std::move(make), std::move(assigns)});
+  if (policy.window.count() <= 0)
+    throw std::invalid_argument("channel route \"" + pattern + "\": restart window must be positive");
+  routes_.push_back(
+    route{topic_pattern{std::move(pattern)}, std::move(make), std::move(assigns), policy});
   return *this;
 }
 

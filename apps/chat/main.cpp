@@ -2,10 +2,18 @@
 #include <phx/phx.hpp>
 
 #include "room_channel.hpp"
+#include "room_history.hpp"
 
 class chat_socket : public phx::socket_handler {
 public:
-  void routes(phx::router& r) override { r.channel<room_channel>("room:*"); }
+  explicit chat_socket(caf::actor history) : history_(std::move(history)) {}
+
+  void routes(phx::router& r) override {
+    r.add("room:*", [h = history_] { return std::make_unique<room_channel>(h); });
+  }
+
+private:
+  caf::actor history_;
 };
 
 int main(int argc, char** argv) {
@@ -15,7 +23,7 @@ int main(int argc, char** argv) {
     argc, argv,
     {{"www", "directory of the chat page", &www},
      {"phoenix-js", "directory holding the npm package's phoenix.js", &phoenix_js}})};
-  ep.socket<chat_socket>("/socket");
+  ep.socket<chat_socket>("/socket", ep.system().spawn(history_keeper));
   ep.static_files("/vendor", phoenix_js);
   ep.static_files("/", www);
   return ep.run();

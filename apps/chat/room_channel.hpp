@@ -3,12 +3,19 @@
 #include <phx/phx.hpp>
 
 /// A chat room: "room:<name>". Members send "new_msg" {body}; everyone in the
-/// room, the sender included, gets "new_msg" {name, body}.
+/// room, the sender included, gets "new_msg" {name, body}. A joining member
+/// first gets "history" {messages: [...]}, the room's last messages, from
+/// the history keeper actor.
 class room_channel : public phx::channel {
 public:
+  explicit room_channel(caf::actor history) : history_(std::move(history)) {}
+
   phx::join_result join(const std::string& topic, const phx::json& params,
-                        phx::socket& s) override;
+                        phx::channel_socket& s) override;
   phx::in_result handle_in(const std::string& event, const phx::json& payload,
-                           phx::socket& s) override;
-  phx::out_result handle_info(const caf::message& msg, phx::socket& s) override;
+                           phx::channel_socket& s) override;
+  caf::message_handler make_handlers(phx::channel_socket& s) override;
+
+private:
+  caf::actor history_;
 };

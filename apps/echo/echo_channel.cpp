@@ -3,13 +3,11 @@
 #include <chrono>
 #include <stdexcept>
 
-namespace {
-
-/// A reply due later: (reply_later_atom, socket_ref, payload).
-using reply_later_atom = caf::atom_constant<caf::atom("later")>;
-
+using namespace std::chrono_literals;
 using phx::in_result;
 using phx::json;
+
+namespace {
 
 in_result broadcast_result(const caf::error& err) {
   if (err)
@@ -19,19 +17,27 @@ in_result broadcast_result(const caf::error& err) {
 
 } // namespace
 
-echo_channel::echo_channel() {
+caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self) {
+  self->state = 0;
+  return {
+    [self](echo::next_atom) { return ++self->state; },
+  };
+}
+
+echo_channel::echo_channel(caf::actor counter) : counter_(std::move(counter)) {
   intercept({"filtered"});
 }
 
 phx::join_result echo_channel::join(const std::string& topic, const json& params,
-                                    phx::socket&) {
+                                    phx::channel_socket&) {
   if (topic == "room:forbidden")
     return phx::join_result::error({{"reason", "unauthorized"}});
+  join_params_ = params;
   return phx::join_result::ok({{"joined", topic}, {"params", params}});
 }
 
 in_result echo_channel::handle_in(const std::string& event, const json& payload,
-                                  phx::socket& s) {
+                                  phx::channel_socket& s) {
   if (event == "ping")
     return in_result::ok(payload);
   if (event == "shout")
@@ -43,7 +49,7 @@ in_result echo_channel::handle_in(const std::string& event, const json& payload,
     return in_result::ok();
   }
   if (event == "async_reply") {
-    s.send_after(std::chrono::milliseconds(50), reply_later_atom::value, s.ref(), payload);
+    s.send_after(50ms, echo::later_atom_v, s.ref(), payload);
     return in_result::noreply();
   }
   if (event == "boom")
@@ -52,11 +58,27 @@ in_result echo_channel::handle_in(const std::string& event, const json& payload,
     return in_result::stop(phx::exit_reason::normal());
   if (event == "assigns")
     return in_result::ok({{"user_id", s.get("user_id")}});
+  if (event == "join_params")
+    return in_result::ok(join_params_);
+  if (event == "crash_count")
+    return in_result::ok({{"restarts", s.restarts()}});
+  if (event == "counter")
+    return next_counter_value(s);
   return in_result::error({{"reason", "unknown event " + event}});
 }
 
+in_result echo_channel::next_counter_value(phx::channel_socket& s) {
+  // Ask the counter actor; answer the client when its reply arrives.
+  s.request(counter_, 5s, echo::next_atom_v)
+    .then([ref = s.ref()](std::int64_t value) { ref.reply("ok", {{"value", value}}); },
+          [ref = s.ref()](caf::error& err) {
+            ref.reply("error", {{"reason", caf::to_string(err)}});
+          });
+  return in_result::noreply();
+}
+
 phx::out_result echo_channel::handle_out(const std::string& event, const json& payload,
-                                         phx::socket& s) {
+                                         phx::channel_socket& s) {
   // "filtered": skip the user the payload names, tell the others who saw it.
   auto& user_id = s.get("user_id");
   auto skip = payload.find("skip_user");
@@ -68,12 +90,12 @@ phx::out_result echo_channel::handle_out(const std::string& event, const json& p
   return phx::out_result::noreply();
 }
 
-phx::out_result echo_channel::handle_info(const caf::message& msg, phx::socket& s) {
-  if (msg.match_elements<reply_later_atom, phx::socket_ref, json>())
-    msg.get_as<phx::socket_ref>(1).reply("ok", msg.get_as<json>(2));
-  else
-    return phx::channel::handle_info(msg, s);
-  return phx::out_result::noreply();
+caf::message_handler echo_channel::make_handlers(phx::channel_socket&) {
+  return {
+    [](echo::later_atom, const phx::socket_ref& ref, const json& payload) {
+      ref.reply("ok", payload);
+    },
+  };
 }
 
 bool echo_socket::connect(const phx::params& params, phx::socket& s) {
@@ -90,5 +112,7 @@ std::optional<std::string> echo_socket::id(const phx::socket& s) const {
 }
 
 void echo_socket::routes(phx::router& r) {
-  r.channel<echo_channel>("room:*");
+  auto make = [counter = counter_] { return std::make_unique<echo_channel>(counter); };
+  r.add("room:*", make);
+  r.add("durable:*", make, phx::restart::transient(3, 5s));
 }

@@ -2,25 +2,49 @@
 
 #include <phx/phx.hpp>
 
-/// The conformance channel for "room:*": every event exercises one part of
-/// the channel API (README.md, "apps/echo", lists the contract).
+// The echo app's own messages, in a type-id block after phx's.
+CAF_BEGIN_TYPE_ID_BLOCK(phx_echo, caf::id_block::phx_actors::end)
+  /// (later_atom, socket_ref, payload): a reply due later.
+  CAF_ADD_ATOM(phx_echo, echo, later_atom, "later")
+  /// (next_atom) -> std::int64_t: the counter's next value.
+  CAF_ADD_ATOM(phx_echo, echo, next_atom, "next")
+CAF_END_TYPE_ID_BLOCK(phx_echo)
+
+/// The endpoint-wide counter: each (next_atom) request gets the next value,
+/// 1, 2, 3, ... unique across every client and connection.
+caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self);
+
+/// The conformance channel for "room:*" (temporary, as in Phoenix) and
+/// "durable:*" (transient): every event exercises one part of the channel
+/// API (README.md, "apps/echo", lists the contract).
 class echo_channel : public phx::channel {
 public:
-  echo_channel();
+  explicit echo_channel(caf::actor counter);
 
   phx::join_result join(const std::string& topic, const phx::json& params,
-                        phx::socket& s) override;
+                        phx::channel_socket& s) override;
   phx::in_result handle_in(const std::string& event, const phx::json& payload,
-                           phx::socket& s) override;
+                           phx::channel_socket& s) override;
   phx::out_result handle_out(const std::string& event, const phx::json& payload,
-                             phx::socket& s) override;
-  phx::out_result handle_info(const caf::message& msg, phx::socket& s) override;
+                             phx::channel_socket& s) override;
+  caf::message_handler make_handlers(phx::channel_socket& s) override;
+
+private:
+  phx::in_result next_counter_value(phx::channel_socket& s);
+
+  caf::actor counter_;
+  phx::json join_params_; ///< of the join that started this instance
 };
 
 /// Accepts everyone; `user_id` from the params becomes an assign and the id.
 class echo_socket : public phx::socket_handler {
 public:
+  explicit echo_socket(caf::actor counter) : counter_(std::move(counter)) {}
+
   bool connect(const phx::params& params, phx::socket& s) override;
   std::optional<std::string> id(const phx::socket& s) const override;
   void routes(phx::router& r) override;
+
+private:
+  caf::actor counter_;
 };

@@ -4,7 +4,8 @@
 
 int main(int argc, char** argv) {
   phx::endpoint ep{phx::endpoint_config::from_args(argc, argv)};
-  ep.socket<echo_socket>("/socket");
+  auto counter = ep.system().spawn(counter_actor);
+  ep.socket<echo_socket>("/socket", counter);
   ep.broadcast_api("/api/broadcast");
   return ep.run();
 }

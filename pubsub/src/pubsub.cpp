@@ -8,11 +8,11 @@
 namespace phx {
 
 void pubsub::subscribe(std::string topic, subscription sub) const {
-  caf::anon_send(registry_, subscribe_atom::value, std::move(topic), std::move(sub));
+  caf::anon_send(registry_, subscribe_atom_v, std::move(topic), std::move(sub));
 }
 
 void pubsub::unsubscribe(std::string topic, const caf::actor& subscriber) const {
-  caf::anon_send(registry_, unsubscribe_atom::value, std::move(topic), subscriber);
+  caf::anon_send(registry_, unsubscribe_atom_v, std::move(topic), subscriber);
 }
 
 caf::error pubsub::broadcast(std::string topic, std::string event, json payload) const {
@@ -29,7 +29,7 @@ caf::error pubsub::broadcast_from(const caf::actor_addr& from, std::string topic
                            "broadcast payload must be a JSON object");
   auto msg = std::make_shared<const phx::broadcast>(
     phx::broadcast{std::move(topic), std::move(event), std::move(payload)});
-  caf::anon_send(registry_, publish_atom::value, std::move(msg), from);
+  caf::anon_send(registry_, publish_atom_v, std::move(msg), from);
   return caf::none;
 }
 

@@ -168,7 +168,7 @@ private:
       if (excluded && caf::actor_cast<caf::abstract_actor*>(sub.subscriber) == excluded)
         continue;
       if (!sub.is_fastlane() || sub.intercepts_event(msg.event)) {
-        send(sub.subscriber, broadcast_atom::value, shared);
+        send(sub.subscriber, broadcast_atom_v, shared);
         continue;
       }
       auto& cached = encoded[sub.format->index()];

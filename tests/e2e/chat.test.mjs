@@ -1,6 +1,7 @@
 // Browser end-to-end test of the chat demo: Debian's chromium, driven by
 // playwright-core, opens the page served by phx-chat as two users and checks
-// that a message typed by one shows up for both.
+// that a message typed by one shows up for both, and that a later page sees
+// the room's history.
 //
 //   node --test tests/e2e/            (PHX_CHAT_BIN overrides the binary)
 import { test, before, after } from 'node:test';
@@ -172,4 +173,34 @@ test('switching rooms leaves the previous one', { timeout: TEST_TIMEOUT }, withD
   assert.ok(!(await messageBodies(carol)).some((b) => b.includes('now in the kitchen')),
             'carol does not get the kitchen');
   assert.deepEqual(dave.errors, [], 'no errors on dave\'s page');
+}));
+
+test('a page joining later sees the room\'s history first', { timeout: TEST_TIMEOUT }, withDiagnostics(async () => {
+  const erin = await openChat('erin');
+  await joinRoom(erin, 'erin', 'attic');
+  for (const body of ['first in the attic', 'second in the attic']) {
+    await erin.fill('#body', body);
+    await erin.press('#body', 'Enter');
+    await waitForMessage(erin, 'erin', body);
+  }
+  // erin joined an empty room: no history lines for her.
+  assert.equal(await erin.locator('#messages .history').count(), 0);
+
+  const frank = await openChat('frank');
+  await joinRoom(frank, 'frank', 'attic');
+  const history = frank.locator('#messages .msg.history');
+  await history.nth(1).waitFor({ timeout: WAIT });
+  const past = await history.allTextContents();
+  assert.equal(past.length, 2, `two remembered messages, got ${JSON.stringify(past)}`);
+  assert.ok(past[0].includes('erin') && past[0].includes('first in the attic'), past[0]);
+  assert.ok(past[1].includes('second in the attic'), past[1]);
+
+  // A live message lands below the history, once.
+  await erin.fill('#body', 'live in the attic');
+  await erin.press('#body', 'Enter');
+  await waitForMessage(frank, 'erin', 'live in the attic');
+  const bodies = await messageBodies(frank);
+  assert.equal(bodies.length, 3, `history then the live message, got ${JSON.stringify(bodies)}`);
+  assert.ok(bodies[2].includes('live in the attic'));
+  assert.deepEqual(frank.errors, [], 'no errors on frank\'s page');
 }));

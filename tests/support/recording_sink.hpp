@@ -27,6 +27,12 @@ public:
     cv_.notify_all();
   }
 
+  /// Frames written so far.
+  std::size_t size() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return frames_.size();
+  }
+
   /// Waits until at least `n` frames arrived (at most 2 s); returns them all.
   std::vector<frame> wait_for(std::size_t n) {
     std::unique_lock<std::mutex> guard{mtx_};

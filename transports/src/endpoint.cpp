@@ -83,6 +83,12 @@ endpoint::endpoint(endpoint_config cfg) {
 
 endpoint::~endpoint() {
   stop();
+  // Drop the user's handlers and routes now: actors they hold (a counter,
+  // a history keeper) must go before the actor system waits for every
+  // actor, and pending I/O handlers keep the shared state alive until the
+  // io_context goes, after the system.
+  impl_->state->sockets.clear();
+  impl_->state->routes.clear();
   caf::anon_send_exit(impl_->pubsub.registry(), caf::exit_reason::user_shutdown);
 }
 
@@ -117,6 +123,10 @@ endpoint& endpoint::broadcast_api(std::string path, bool loopback_only) {
 
 caf::error endpoint::broadcast(std::string topic, std::string event, json payload) {
   return impl_->pubsub.broadcast(std::move(topic), std::move(event), std::move(payload));
+}
+
+const supervision_counters& endpoint::supervision() const noexcept {
+  return *impl_->state->supervision;
 }
 
 const phx::pubsub& endpoint::pubsub() const noexcept {

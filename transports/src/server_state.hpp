@@ -10,6 +10,7 @@
 
 #include "phx/actors/router.hpp"
 #include "phx/actors/socket_handler.hpp"
+#include "phx/actors/supervision_counters.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
 #include "phx/transports/http_message.hpp"
@@ -48,6 +49,8 @@ struct server_state {
   caf::actor_system& system;
   phx::pubsub pubsub;
   origin_policy origins; ///< config.check_origin, parsed once
+  /// Restarts and give-ups of every connection's channel supervisor.
+  std::shared_ptr<supervision_counters> supervision = std::make_shared<supervision_counters>();
   std::vector<socket_mount> sockets;
   std::vector<static_mount> statics;
   std::vector<http_route> routes;

@@ -8,8 +8,8 @@ const messages = $("messages"), status = $("status"), roomLabel = $("room-label"
 let socket = null, socketName = null;  // one socket per name: the name is in its params
 let channel = null;                    // the room we are in
 
-// Append one line to the list. textContent only: user text is never parsed as HTML.
-function addLine(className, name, text) {
+// One line of the list. textContent only: user text is never parsed as HTML.
+function makeLine(className, name, text) {
   const li = document.createElement("li");
   li.className = className;
   if (name !== null) {
@@ -22,6 +22,11 @@ function addLine(className, name, text) {
   what.className = "text";
   what.textContent = text;
   li.append(what);
+  return li;
+}
+
+function addLine(className, name, text) {
+  const li = makeLine(className, name, text);
   messages.append(li);
   li.scrollIntoView({ block: "end" });
 }
@@ -64,6 +69,14 @@ function join(name, room) {
   ch.on("new_msg", (msg) => ch === channel && addLine("msg", msg.name, msg.body));
   // May arrive before or after the join reply; either way it is just a line.
   ch.on("user_joined", (msg) => ch === channel && systemLine(`${msg.name} joined`));
+  // The room's last messages, once per join (a rejoin after a reconnect
+  // sends them again): above anything already shown.
+  ch.on("history", ({ messages: past }) => {
+    if (ch !== channel) return;
+    messages.querySelectorAll(".history").forEach((li) => li.remove());
+    const first = messages.firstChild;
+    for (const msg of past) messages.insertBefore(makeLine("msg history", msg.name, msg.body), first);
+  });
   ch.join()
     .receive("ok", () => {
       roomLabel.textContent = `Room “${room}”, as ${name}`;

@@ -5,7 +5,7 @@
 
 class lobby : public phx::channel {
 public:
-  phx::join_result join(const std::string&, const phx::json&, phx::socket&) override {
+  phx::join_result join(const std::string&, const phx::json&, phx::channel_socket&) override {
     return phx::join_result::ok();
   }
 };

@@ -48,7 +48,7 @@ terminations* seen = nullptr;
 /// Topics say how to join: "t:refuse", "t:throw", "t:slow" (100 ms), else ok.
 class test_channel : public phx::channel {
 public:
-  phx::join_result join(const std::string& topic, const json&, phx::socket&) override {
+  phx::join_result join(const std::string& topic, const json&, phx::channel_socket&) override {
     if (topic == "t:refuse")
       return phx::join_result::error({{"reason", "no"}});
     if (topic == "t:throw")
@@ -57,14 +57,14 @@ public:
       std::this_thread::sleep_for(100ms);
     return phx::join_result::ok();
   }
-  phx::in_result handle_in(const std::string& event, const json& payload, phx::socket&) override {
+  phx::in_result handle_in(const std::string& event, const json& payload, phx::channel_socket&) override {
     if (event == "crash")
       throw std::runtime_error("crash requested");
     if (event == "stop")
       return phx::in_result::stop(phx::exit_reason::normal(), "ok", {{"bye", true}});
     return phx::in_result::ok(payload);
   }
-  void terminate(const phx::exit_reason& why, phx::socket&) override {
+  void terminate(const phx::exit_reason& why, phx::channel_socket&) override {
     seen->add(why.to_string());
   }
 };

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "child_supervision.hpp"
 #include "restart_intensity.hpp"
 
 using namespace std::chrono_literals;
@@ -63,4 +64,32 @@ TEST_CASE("intensity: a refusal is not counted, and zero allows none") {
   restart_intensity never{0, 1000ms};
   CHECK_FALSE(never.allow(t0));
   CHECK(never.total() == 0);
+}
+
+TEST_CASE("the supervisor's verdict: the policy first, then the intensity") {
+  using phx::detail::child_supervision;
+  using verdict = child_supervision::verdict;
+  auto t0 = child_supervision::clock::time_point{};
+  child_supervision temporary{phx::restart::temporary()};
+  CHECK(temporary.decide(end::crash, t0) == verdict::end);
+  child_supervision transient{phx::restart::transient(2, 1s)};
+  CHECK(transient.decide(end::stop, t0) == verdict::end);
+  CHECK(transient.decide(end::client_asked, t0) == verdict::end);
+  CHECK(transient.decide(end::crash, t0) == verdict::restart);
+  CHECK(transient.decide(end::crash, t0 + 100ms) == verdict::restart);
+  CHECK(transient.decide(end::crash, t0 + 200ms) == verdict::give_up);
+  CHECK(transient.restarts() == 2);
+  child_supervision permanent{phx::restart::permanent(1, 1s)};
+  CHECK(permanent.decide(end::stop, t0) == verdict::restart);
+  CHECK(permanent.decide(end::stop, t0 + 999ms) == verdict::give_up);
+  // A stop the policy accepts never counts against the intensity.
+  child_supervision transient_once{phx::restart::transient(1, 1s)};
+  CHECK(transient_once.decide(end::stop, t0) == verdict::end);
+  CHECK(transient_once.decide(end::crash, t0) == verdict::restart);
+}
+
+TEST_CASE("a zero intensity gives up at the first crash") {
+  phx::detail::child_supervision none{phx::restart::transient(0, 5s)};
+  CHECK(none.decide(end::crash, {}) == phx::detail::child_supervision::verdict::give_up);
+  CHECK(none.restarts() == 0);
 }

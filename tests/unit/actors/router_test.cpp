@@ -6,13 +6,13 @@ namespace {
 
 template <int N>
 struct tagged_channel : phx::channel {
-  phx::join_result join(const std::string&, const phx::json&, phx::socket&) override {
+  phx::join_result join(const std::string&, const phx::json&, phx::channel_socket&) override {
     return phx::join_result::ok({{"tag", N}});
   }
 };
 
 int tag_of(const phx::route* r) {
-  phx::socket s;
+  phx::channel_socket s;
   auto ch = r->make();
   return ch->join("", {}, s).response()["tag"].get<int>();
 }

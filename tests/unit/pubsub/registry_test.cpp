@@ -48,7 +48,7 @@ struct fixture {
 
   size_t count(const std::string& topic) {
     size_t result = 0;
-    self->request(ps.registry(), 2s, phx::count_atom::value, topic)
+    self->request(ps.registry(), 2s, phx::count_atom_v, topic)
       .receive([&](size_t n) { result = n; }, [&](caf::error&) { result = 9999; });
     return result;
   }
@@ -279,14 +279,14 @@ TEST_CASE("a registry hands the sinks a broadcast left waiting to its flush func
   }
   size_t subscribed = 0;
   for (int i = 0; i < 200 && subscribed != 3; ++i)
-    self->request(ps.registry(), 2s, phx::count_atom::value, std::string{"room:f"})
+    self->request(ps.registry(), 2s, phx::count_atom_v, std::string{"room:f"})
       .receive([&](size_t n) { subscribed = n; }, [&](caf::error&) {});
   REQUIRE(subscribed == 3);
   // Two broadcasts before any flush: each sink waits once, both frames queued.
   REQUIRE_FALSE(ps.broadcast("room:f", "shout", json{{"n", 1}}));
   REQUIRE_FALSE(ps.broadcast("room:f", "shout", json{{"n", 2}}));
   // A request after both broadcasts returns once the registry handled them.
-  self->request(ps.registry(), 2s, phx::count_atom::value, std::string{"room:f"})
+  self->request(ps.registry(), 2s, phx::count_atom_v, std::string{"room:f"})
     .receive([](size_t) {}, [](caf::error&) {});
   size_t waiting = 0;
   {

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include <caf/message.hpp>
+#include <caf/message_handler.hpp>
 
+#include "phx/actors/channel_socket.hpp"
 #include "phx/actors/exit_reason.hpp"
 #include "phx/actors/in_result.hpp"
 #include "phx/actors/join_result.hpp"
 #include "phx/actors/out_result.hpp"
-#include "phx/actors/socket.hpp"
 #include "phx/protocol/json.hpp"
 #include "phx/pubsub/subscription.hpp"
 
@@ -20,28 +20,44 @@ namespace phx {
 ///
 /// Each joined topic gets its own instance, hosted by its own actor, so the
 /// callbacks of one instance never run concurrently and may keep state in
-/// members. An exception thrown from a callback crashes only this channel:
-/// its client gets `phx_error` and rejoins; siblings and the connection go on.
+/// members. An exception thrown from a callback crashes only this channel;
+/// its route's restart_policy says what follows (by default, as in Phoenix,
+/// the client gets `phx_error` and rejoins). Siblings and the connection go on.
 class channel {
 public:
   virtual ~channel() = default;
 
   /// Accepts or refuses the join of `topic` with the client's `params`.
-  virtual join_result join(const std::string& topic, const json& params, socket& s) = 0;
+  /// A supervised restart calls it again with the same topic and params.
+  virtual join_result join(const std::string& topic, const json& params, channel_socket& s) = 0;
 
   /// A client event. The default logs it and does not reply.
-  virtual in_result handle_in(const std::string& event, const json& payload, socket& s);
+  virtual in_result handle_in(const std::string& event, const json& payload, channel_socket& s);
 
   /// A broadcast of an intercepted event, once per subscriber. The default
   /// pushes it unchanged.
-  virtual out_result handle_out(const std::string& event, const json& payload, socket& s);
+  virtual out_result handle_out(const std::string& event, const json& payload, channel_socket& s);
 
-  /// Any other CAF message sent to this channel's actor (timers from
-  /// socket::send_after, application actors). The default logs it.
-  virtual out_result handle_info(const caf::message& msg, socket& s);
+  /// The typed handlers for CAF messages sent to this channel's actor
+  /// (Phoenix's handle_info, and handle_call: a handler's return value
+  /// answers a request). Called once per instance, before join; the socket
+  /// outlives the handlers, so they may capture it:
+  ///
+  ///     caf::message_handler make_handlers(phx::channel_socket& s) override {
+  ///       return {
+  ///         [&s](tick_atom) { s.push("tick", phx::json::object()); },
+  ///         [this](get_atom) { return count_; },
+  ///       };
+  ///     }
+  ///
+  /// A message no handler matches is dropped (the first one of each channel
+  /// is logged); a request gets the error sec::unexpected_message. The
+  /// default has no handlers.
+  virtual caf::message_handler make_handlers(channel_socket& s);
 
-  /// Called once when the channel ends, unless it is killed (duplicate join).
-  virtual void terminate(const exit_reason& why, socket& s);
+  /// Called once when the channel ends (leave, stop, closed connection,
+  /// shutdown, and after a crash), unless it is killed (duplicate join).
+  virtual void terminate(const exit_reason& why, channel_socket& s);
 
   /// The broadcast events this channel sees in handle_out (null: none).
   /// Shared with the registry's subscription rather than copied into it.

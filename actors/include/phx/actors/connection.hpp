@@ -10,6 +10,7 @@
 
 #include "phx/actors/router.hpp"
 #include "phx/actors/socket.hpp"
+#include "phx/actors/supervision_counters.hpp"
 #include "phx/protocol/frame_sink.hpp"
 #include "phx/protocol/serializer.hpp"
 #include "phx/pubsub/pubsub.hpp"
@@ -29,7 +30,7 @@ struct connection_limits {
 };
 
 /// Everything a connection actor starts with. `base` is the socket after
-/// socket_handler::connect (assigns, id, connect info).
+/// socket_handler::connect (assigns, connect info).
 struct connection_setup {
   frame_sink_ptr sink;
   const serializer* format = nullptr;
@@ -38,10 +39,14 @@ struct connection_setup {
   std::shared_ptr<const router> routes;
   phx::pubsub pubsub;
   connection_limits limits;
+  /// Where the connection's supervisor counts restarts and give-ups (the
+  /// endpoint's); may be null.
+  std::shared_ptr<supervision_counters> counters;
 };
 
 /// Spawns the actor of one client connection: heartbeats, routing by topic,
-/// the join/leave lifecycle and the channel actors.
+/// the join/leave lifecycle, and (with the first join) the supervisor of its
+/// channel actors.
 caf::actor spawn_connection(caf::actor_system& sys, connection_setup setup);
 
 /// Hands one client frame (text or binary) to a connection actor.

@@ -15,8 +15,9 @@ namespace phx {
 /// At most `max_restarts` restarts within `window` (the intensity); one more
 /// crash within it gives the channel up, as if it were temporary.
 ///
-/// Not yet applied: the per-socket supervisor that takes a policy per route
-/// is being built on this; until then every channel is temporary.
+/// Routes take a policy (router::channel); the connection's supervisor
+/// applies it. A restart re-runs join with the original topic, params and
+/// join_ref and tells the client nothing.
 struct restart_policy {
   enum class kind { temporary, transient, permanent };
 

@@ -7,6 +7,7 @@
 #include <caf/error.hpp>
 
 #include "phx/actors/socket_handler.hpp"
+#include "phx/actors/supervision_counters.hpp"
 #include "phx/protocol/json.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
@@ -62,6 +63,9 @@ public:
   const phx::pubsub& pubsub() const noexcept;
 
   caf::actor_system& system() noexcept;
+
+  /// Restarts and give-ups of the channel supervisors of every connection.
+  const supervision_counters& supervision() const noexcept;
 
   const endpoint_config& config() const noexcept;
 
