@@ -16,7 +16,7 @@ using end = restart_policy::end;
 channel_server::channel_server(caf::actor_config& cfg, child_spec_ptr spec, std::uint64_t id,
                                std::uint32_t restarts, caf::actor supervisor,
                                caf::actor connection)
-  : caf::event_based_actor(cfg), spec_(std::move(spec)), supervisor_(std::move(supervisor)),
+  : shared_behavior_actor(cfg), spec_(std::move(spec)), supervisor_(std::move(supervisor)),
     connection_(std::move(connection)), id_(id) {
   reset_socket(restarts);
   set_exit_handler([this](caf::exit_msg& msg) { on_exit_msg(msg); });
@@ -32,12 +32,16 @@ channel_server::channel_server(caf::actor_config& cfg, child_spec_ptr spec, std:
 }
 
 caf::behavior channel_server::make_behavior() {
-  return {
-    [this](join_atom) { run_join(socket_.restarts_ > 0 ? start::fresh_restart : start::first); },
-    [this](inbound_atom, message& msg) { on_event(msg); },
-    [this](leave_atom, const message& leave) { on_leave(leave); },
-    [this](broadcast_atom, const broadcast_ptr& msg) { on_broadcast(msg); },
+  static const caf::behavior shared{
+    [](join_atom) {
+      auto& self = running();
+      self.run_join(self.socket_.restarts_ > 0 ? start::fresh_restart : start::first);
+    },
+    [](inbound_atom, message& msg) { running().on_event(msg); },
+    [](leave_atom, const message& leave) { running().on_leave(leave); },
+    [](broadcast_atom, const broadcast_ptr& msg) { running().on_broadcast(msg); },
   };
+  return shared;
 }
 
 void channel_server::on_exit() {
@@ -83,7 +87,6 @@ void channel_server::run_join(start mode) {
     impl_ = spec_->route->make();
     if (!impl_)
       throw std::runtime_error("the route's channel factory made no channel");
-    handlers_ = impl_->make_handlers(socket_);
     result = impl_->join(join.topic, join.payload, socket_);
   });
   if (err) {
@@ -194,10 +197,21 @@ void channel_server::on_broadcast(const broadcast_ptr& msg) {
 }
 
 caf::result<caf::message> channel_server::on_info(caf::message& msg) {
-  if (stopped_ || !impl_)
+  if (stopped_ || !impl_) { // ending: a request must not hang
+    if (current_message_id().is_request())
+      return caf::make_error(caf::sec::request_receiver_down);
     return caf::message{};
+  }
   caf::optional<caf::message> answer;
-  if (auto err = attempt([&] { answer = handlers_(msg); })) {
+  auto err = attempt([&] {
+    // Made with the first message: an idle channel holds no handlers.
+    if (!handlers_made_) {
+      handlers_made_ = true;
+      handlers_ = impl_->make_handlers(socket_);
+    }
+    answer = handlers_(msg);
+  });
+  if (err) {
     crash("a message handler", *err);
     return caf::make_error(caf::sec::runtime_error, *err);
   }
@@ -309,6 +323,7 @@ void channel_server::restart_in_place(std::uint32_t restarts) {
   terminated_ = false;
   join_accepted_ = false;
   unexpected_logged_ = false;
+  handlers_made_ = false;
   run_join(start::in_place_restart);
 }
 

@@ -13,6 +13,7 @@
 #include "phx/actors/channel_socket.hpp"
 #include "phx/actors/restart_policy.hpp"
 #include "phx/pubsub/broadcast.hpp"
+#include "shared_behavior_actor.hpp"
 
 namespace phx::detail {
 
@@ -34,7 +35,7 @@ namespace phx::detail {
 /// rest goes to the user's handlers. An exit message from the supervisor
 /// ends it with {shutdown, closed}; one from a linked worker that failed
 /// crashes it.
-class channel_server : public caf::event_based_actor {
+class channel_server : public shared_behavior_actor<channel_server> {
 public:
   /// `restarts` > 0: a fresh server replacing one that died; it joins
   /// without telling the client.
@@ -91,6 +92,7 @@ private:
   bool stopped_ = false;
   bool terminated_ = false;
   bool unexpected_logged_ = false;
+  bool handlers_made_ = false;
 };
 
 } // namespace phx::detail

@@ -35,7 +35,7 @@ void notify_closed(const caf::actor& connection) {
 namespace phx::detail {
 
 connection_actor::connection_actor(caf::actor_config& cfg, connection_setup setup)
-  : caf::event_based_actor(cfg), setup_(std::move(setup)) {
+  : shared_behavior_actor(cfg), setup_(std::move(setup)) {
   setup_.base.id_ = setup_.id;
   set_default_handler([logged = false](caf::scheduled_actor* self, caf::message_view& view) mutable {
     return drop_unexpected(self, view.move_content_to_message(), "connection", logged);
@@ -47,19 +47,21 @@ caf::behavior connection_actor::make_behavior() {
   if (auto& id = setup_.base.id_)
     setup_.pubsub.subscribe(*id, subscription{caf::actor_cast<caf::actor>(this), nullptr,
                                               nullptr, nullptr});
-  return {
-    [this](frame_atom, const std::string& data, bool binary) { on_frame(data, binary); },
-    [this](closed_atom) { quit(); },
-    [this](joined_atom, std::uint64_t id, bool accepted) {
-      settle(id, accepted ? outcome::joined : outcome::refused,
-             caf::actor_cast<caf::actor>(current_sender()));
+  static const caf::behavior shared{
+    [](frame_atom, const std::string& data, bool binary) { running().on_frame(data, binary); },
+    [](closed_atom) { running().quit(); },
+    [](joined_atom, std::uint64_t id, bool accepted) {
+      auto& self = running();
+      self.settle(id, accepted ? outcome::joined : outcome::refused,
+                  caf::actor_cast<caf::actor>(self.current_sender()));
     },
-    [this](restarting_atom, std::uint64_t id) { on_restarting(id); },
-    [this](ended_atom, std::uint64_t id, bool graceful) {
-      settle(id, graceful ? outcome::closed : outcome::failed);
+    [](restarting_atom, std::uint64_t id) { running().on_restarting(id); },
+    [](ended_atom, std::uint64_t id, bool graceful) {
+      running().settle(id, graceful ? outcome::closed : outcome::failed);
     },
-    [this](broadcast_atom, const broadcast_ptr& msg) { on_id_broadcast(*msg); },
+    [](broadcast_atom, const broadcast_ptr& msg) { running().on_id_broadcast(*msg); },
   };
+  return shared;
 }
 
 void connection_actor::on_exit() {
@@ -200,6 +202,7 @@ void connection_actor::settle(std::uint64_t id, outcome what, caf::actor server)
     // A first join, or a restart by a fresh server.
     i->state = channel_state::joined;
     i->server = std::move(server);
+    i->join_msg_ref = nullptr; // only a join that never completes needs it
   } else {
     auto entry = std::move(*i);
     channels_.erase(i);

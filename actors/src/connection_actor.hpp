@@ -10,6 +10,7 @@
 #include "phx/actors/connection.hpp"
 #include "phx/protocol/message.hpp"
 #include "phx/pubsub/broadcast.hpp"
+#include "shared_behavior_actor.hpp"
 
 namespace phx::detail {
 
@@ -27,7 +28,7 @@ namespace phx::detail {
 /// not "consumed" (frame_sink::frame_consumed) until it is replayed, so
 /// holding applies the transport's read backpressure instead of buffering
 /// without bound.
-class connection_actor : public caf::event_based_actor {
+class connection_actor : public shared_behavior_actor<connection_actor> {
 public:
   connection_actor(caf::actor_config& cfg, connection_setup setup);
 

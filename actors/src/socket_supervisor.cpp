@@ -14,7 +14,7 @@ using verdict = child_supervision::verdict;
 
 socket_supervisor::socket_supervisor(caf::actor_config& cfg, caf::actor connection,
                                      std::shared_ptr<supervision_counters> counters)
-  : caf::event_based_actor(cfg), connection_(std::move(connection)),
+  : shared_behavior_actor(cfg), connection_(std::move(connection)),
     counters_(std::move(counters)) {
   set_down_handler([this](caf::down_msg& down) { on_down(down); });
   // The connection is gone: every channel ends with {shutdown, closed}.
@@ -30,17 +30,19 @@ socket_supervisor::socket_supervisor(caf::actor_config& cfg, caf::actor connecti
 }
 
 caf::behavior socket_supervisor::make_behavior() {
-  return {
-    [this](start_atom, std::uint64_t id, child_spec_ptr& spec) { start(id, std::move(spec)); },
-    [this](dismiss_atom, std::uint64_t id) { dismiss(id); },
-    [this](joined_atom, std::uint64_t id) {
-      if (auto i = find(id); i != children_.end())
+  static const caf::behavior shared{
+    [](start_atom, std::uint64_t id, child_spec_ptr& spec) { running().start(id, std::move(spec)); },
+    [](dismiss_atom, std::uint64_t id) { running().dismiss(id); },
+    [](joined_atom, std::uint64_t id) {
+      auto& self = running();
+      if (auto i = self.find(id); i != self.children_.end())
         i->joined = true;
     },
-    [this](restart_atom, std::uint64_t id, end how, const std::string& why) {
-      return decide(id, how, why);
+    [](restart_atom, std::uint64_t id, end how, const std::string& why) {
+      return running().decide(id, how, why);
     },
   };
+  return shared;
 }
 
 void socket_supervisor::on_exit() {

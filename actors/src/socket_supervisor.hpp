@@ -10,6 +10,7 @@
 #include "child_spec.hpp"
 #include "child_supervision.hpp"
 #include "phx/actors/supervision_counters.hpp"
+#include "shared_behavior_actor.hpp"
 
 namespace phx::detail {
 
@@ -27,7 +28,7 @@ namespace phx::detail {
 ///   completed.
 /// - An exit message (the connection closed) shuts every channel down with
 ///   {shutdown, closed}, then the supervisor.
-class socket_supervisor : public caf::event_based_actor {
+class socket_supervisor : public shared_behavior_actor<socket_supervisor> {
 public:
   socket_supervisor(caf::actor_config& cfg, caf::actor connection,
                     std::shared_ptr<supervision_counters> counters);

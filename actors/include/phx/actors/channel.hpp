@@ -40,8 +40,9 @@ public:
 
   /// The typed handlers for CAF messages sent to this channel's actor
   /// (Phoenix's handle_info, and handle_call: a handler's return value
-  /// answers a request). Called once per instance, before join; the socket
-  /// outlives the handlers, so they may capture it:
+  /// answers a request). Called once per instance, when its first such
+  /// message arrives (an idle channel holds no handlers); the socket outlives
+  /// the handlers, so they may capture it:
   ///
   ///     caf::message_handler make_handlers(phx::channel_socket& s) override {
   ///       return {
