@@ -27,10 +27,6 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 // sessions, so that idle connections own none.
 constexpr std::size_t read_chunk = 64 * 1024;
 
-// What a queued frame costs beyond its wire bytes: its queue slot and the
-// shared buffer's header. Counted so that empty frames are not free.
-constexpr std::size_t frame_floor = 64;
-
 // Appends the buffers in `parts` to `iov`, skipping empty ones.
 std::size_t append_iovecs(const std::array<net::const_buffer, 2>& parts, iovec* iov) {
   std::size_t count = 0;
@@ -55,7 +51,8 @@ std::size_t send_now(int fd, iovec* iov, std::size_t count) noexcept {
 websocket_session::websocket_session(net::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_state> state)
   : socket_(std::move(socket)), timer_(socket_.get_executor()),
-    reader_(state->config.max_frame_size), state_(std::move(state)) {
+    reader_(state->config.max_frame_size), state_(std::move(state)),
+    out_(state_->config.max_outbound_bytes) {
 }
 
 websocket_session::~websocket_session() {
@@ -98,7 +95,7 @@ void websocket_session::on_handshake_written(beast::error_code ec) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     ready_ = true;
-    if (!queue_.empty())
+    if (out_.has_pending())
       schedule_write_locked();
   }
   wait_readable();
@@ -234,9 +231,8 @@ bool websocket_session::defer(frame f) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!admit_locked(out, false))
     return false;
-  queued_bytes_ += cost(out);
-  queue_.push_back(std::move(out));
-  if (queue_.back().op == ws::opcode::close) { // the outbound bound was hit
+  out_.push(std::move(out));
+  if (out_.pending().back().op == ws::opcode::close) { // the outbound bound was hit
     schedule_close_locked();
     return false;
   }
@@ -248,44 +244,29 @@ bool websocket_session::defer(frame f) {
 
 void websocket_session::flush() {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (queue_.empty()) { // finish() emptied it: the socket may be closed
+  if (!out_.has_pending()) { // finish() emptied it: the socket may be closed
     write_scheduled_ = false;
     return;
   }
   write_queued_locked();
-  if (queue_.empty())
+  if (!out_.has_pending())
     write_scheduled_ = false;
   else // the socket is full, or a close frame waits: the strand goes on
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
 }
 
-std::size_t websocket_session::cost(const outgoing& out) noexcept {
-  return ws::wire_size(out.payload.size()) + frame_floor;
-}
-
 bool websocket_session::admit_locked(outgoing& out, bool is_close) {
-  if (out.op == ws::opcode::text && out.payload.binary)
-    out.op = ws::opcode::binary;
-  if (closed_)
-    return false;
-  if (is_close) {
-    closed_ = true; // frames queued so far still go out first
-  } else if (queued_bytes_ + cost(out) > state_->config.max_outbound_bytes) {
-    // A slow reader: close it rather than buffer without bound.
-    log(log_level::warning, "closing connection (1008): more than ",
-        state_->config.max_outbound_bytes, " bytes queued for a client that does not read");
-    closed_ = true;
-    // A frame partly on the wire must be finished, or the stream is garbage.
-    // Frames in flight (writing_) stay counted: on_write subtracts them.
-    std::size_t keep = !queue_.empty() && queue_.front().written > 0 ? 1 : 0;
-    for (auto i = keep; i < queue_.size(); ++i)
-      queued_bytes_ -= cost(queue_[i]);
-    queue_.resize(keep);
-    out = outgoing{frame::text(ws::close_payload(close_code::policy_violation,
-                                                 "outbound queue full")),
-                   ws::opcode::close};
+  switch (out_.admit(out, is_close)) {
+    case outbound_queue::admission::refused:
+      return false;
+    case outbound_queue::admission::overflow:
+      log(log_level::warning, "closing connection (1008): more than ", out_.max_bytes(),
+          " bytes queued for a client that does not read");
+      return true;
+    case outbound_queue::admission::accepted:
+      return true;
   }
-  return true;
+  return false;
 }
 
 void websocket_session::enqueue(outgoing out, bool is_close) {
@@ -300,14 +281,13 @@ bool websocket_session::enqueue_locked(outgoing out, bool is_close) {
   if (!is_close_frame && ready_ && !write_scheduled_) {
     // Nothing queued or in flight: write from this thread now. Skipping the
     // hop to the strand and back saves a push or a reply two thread wake-ups.
-    // (closed_ is false under mtx_, so finish() has not closed the socket.)
+    // (the queue is open under mtx_, so finish() has not closed the socket.)
     out.written = write_now(out);
-    if (out.written == ws::wire_size(out.payload.size()))
+    if (out.done())
       return false;
     // The rest, or an error, is the strand's business.
   }
-  queued_bytes_ += cost(out);
-  queue_.push_back(std::move(out));
+  out_.push(std::move(out));
   schedule_write_locked();
   if (is_close_frame)
     schedule_close_locked();
@@ -356,7 +336,7 @@ void websocket_session::write_queued_locked() {
   std::uint8_t headers[max_frames][ws::max_header_size];
   iovec parts[2 * max_frames];
   std::size_t count = 0, frames = 0;
-  for (auto& out : queue_) {
+  for (auto& out : out_.pending()) {
     if (frames == max_frames || out.op == ws::opcode::close)
       break;
     count += append_iovecs(wire_parts(out, headers[frames]), parts + count);
@@ -367,22 +347,7 @@ void websocket_session::write_queued_locked() {
   auto n = send_now(socket_.native_handle(), parts, count);
   if (n == 0)
     return; // a full socket, or an error the strand's write will meet
-  // Drop what went out; the frame cut short remembers how far it got.
-  std::size_t done = 0;
-  bool wrote_pong = false;
-  for (; done < frames; ++done) {
-    auto& out = queue_[done];
-    auto rest = ws::wire_size(out.payload.size()) - out.written;
-    if (n < rest) {
-      out.written += n;
-      break;
-    }
-    n -= rest;
-    queued_bytes_ -= cost(out);
-    wrote_pong = wrote_pong || out.op == ws::opcode::pong;
-  }
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
-  if (wrote_pong)
+  if (out_.consume(n, frames).pong)
     pong_written_locked();
 }
 
@@ -398,27 +363,28 @@ void websocket_session::do_write() {
     return;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (queue_.empty()) {
+    if (!out_.take_batch()) {
       write_scheduled_ = false;
       return;
     }
-    writing_.swap(queue_);
   }
   // Everything queued leaves in one gathered write: one system call for
   // many frames is what makes fan-out fast (README, Performance).
   auto on_written = [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     self->on_write(ec, n);
   };
-  // The first frame may be partly written already (write_now, flush).
-  if (writing_.size() == 1) { // the common case under light load: no allocation
-    return net::async_write(socket_, wire_parts(writing_.front(), single_header_),
+  // The first frame may be partly written already (write_now, flush). The
+  // batch is the strand's until batch_written.
+  auto& batch = out_.batch();
+  if (batch.size() == 1) { // the common case under light load: no allocation
+    return net::async_write(socket_, wire_parts(batch.front(), single_header_),
                             std::move(on_written));
   }
-  headers_.resize(writing_.size() * ws::max_header_size);
+  headers_.resize(batch.size() * ws::max_header_size);
   std::vector<net::const_buffer> buffers;
-  buffers.reserve(writing_.size() * 2);
-  for (std::size_t i = 0; i < writing_.size(); ++i)
-    for (auto& part : wire_parts(writing_[i], headers_.data() + i * ws::max_header_size))
+  buffers.reserve(batch.size() * 2);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    for (auto& part : wire_parts(batch[i], headers_.data() + i * ws::max_header_size))
       if (part.size() > 0)
         buffers.push_back(part);
   net::async_write(socket_, buffers, std::move(on_written));
@@ -429,25 +395,16 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
     return; // finish() emptied the queue and its count
   if (ec)
     return finish(ec.message().c_str());
-  std::size_t bytes = 0;
-  bool wrote_close = false, wrote_pong = false;
-  for (auto& out : writing_) {
-    bytes += cost(out);
-    wrote_close = wrote_close || out.op == ws::opcode::close;
-    wrote_pong = wrote_pong || out.op == ws::opcode::pong;
-  }
-  writing_.clear();
-  if (writing_.capacity() > 64) {
-    writing_.shrink_to_fit();
-    headers_ = {};
-  }
+  outbound_queue::completed done;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    queued_bytes_ -= bytes;
-    if (wrote_pong)
+    done = out_.batch_written();
+    if (done.pong)
       pong_written_locked();
   }
-  if (wrote_close) {
+  if (headers_.capacity() > 64 * ws::max_header_size)
+    headers_ = {}; // after a burst, an idle connection holds none
+  if (done.close) {
     close_sent_ = true;
     if (peer_closed_)
       return finish("closing handshake done");
@@ -490,9 +447,7 @@ void websocket_session::finish(const char* why) {
   log(log_level::debug, "websocket session over: ", why);
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    closed_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
+    out_.clear();
   }
   if (connection_) {
     notify_closed(connection_);

@@ -15,6 +15,7 @@
 #include <caf/actor.hpp>
 
 #include "phx/protocol/frame_sink.hpp"
+#include "outbound_queue.hpp"
 #include "server_state.hpp"
 #include "websocket_codec.hpp"
 
@@ -29,9 +30,8 @@ namespace phx::detail {
 /// A frame sent while nothing is in flight is written at once by the sending
 /// thread; otherwise frames queue up (bounded in bytes) for the strand.
 ///
-/// The bound counts each queued frame's wire size plus a fixed bookkeeping
-/// floor, so that a flood of empty frames is bounded like a flood of big
-/// ones. Pings are answered with at most one pong waiting at a time (a newer
+/// What is queued, and the rules of the byte bound and of closing, is an
+/// outbound_queue under the session's mutex. Pings are answered with at most one pong waiting at a time (a newer
 /// ping replaces the payload to answer, as RFC 6455 5.5.3 allows), and
 /// reading pauses while that pong is unwritten: a client that pings without
 /// reading is slowed down by TCP instead of growing our memory.
@@ -60,18 +60,12 @@ public:
   void on_close(std::optional<std::uint16_t> code);
 
 private:
-  struct outgoing {
-    frame payload;
-    ws::opcode op;
-    std::size_t written = 0; ///< wire bytes (header included) already sent
-  };
+  using outgoing = outbound_frame;
 
   void on_handshake_written(boost::beast::error_code ec);
   void wait_readable();
   void on_readable(boost::beast::error_code ec);
-  // What a queued frame counts against max_outbound_bytes.
-  static std::size_t cost(const outgoing& out) noexcept;
-  // The outbound bound and the close rules; false when `out` is dropped.
+  // The queue's verdict on `out`; false when it is dropped.
   bool admit_locked(outgoing& out, bool is_close);
   void enqueue(outgoing out, bool is_close);
   // Writes `out` now if nothing is in flight, else queues it; true when it
@@ -106,8 +100,7 @@ private:
   std::shared_ptr<server_state> state_;
   caf::actor connection_;
 
-  // Strand-only.
-  std::vector<outgoing> writing_;
+  // Strand-only (and the queue's batch).
   std::vector<std::uint8_t> headers_;
   std::uint8_t single_header_[ws::max_header_size];
   bool finished_ = false;
@@ -121,15 +114,13 @@ private:
 
   // Shared with other threads, under mtx_.
   std::mutex mtx_;
-  std::vector<outgoing> queue_;
-  std::size_t queued_bytes_ = 0; ///< cost() of every frame queued or in flight
-  bool pong_waiting_ = false;    ///< a pong is queued or in flight
+  outbound_queue out_;        ///< closed once a close frame is queued
+  bool pong_waiting_ = false; ///< a pong is queued or in flight
   /// Payload of a ping read while a pong waits; a pointer, so that the
   /// sessions that never see a ping flood pay 8 bytes for it.
   std::unique_ptr<std::string> next_pong_;
   bool write_scheduled_ = false; ///< a write is posted or in flight
   bool ready_ = false;  ///< the handshake is done: frames may be written
-  bool closed_ = false; ///< a close frame is queued: no more frames accepted
 };
 
 } // namespace phx::detail

@@ -1,0 +1,90 @@
+#include "outbound_queue.hpp"
+
+#include <iterator>
+
+namespace phx::detail {
+
+namespace {
+
+void note(outbound_queue::completed& done, const outbound_frame& f) {
+  done.pong = done.pong || f.op == ws::opcode::pong;
+  done.close = done.close || f.op == ws::opcode::close;
+}
+
+} // namespace
+
+outbound_queue::admission outbound_queue::admit(outbound_frame& f, bool is_close) {
+  if (f.op == ws::opcode::text && f.payload.binary)
+    f.op = ws::opcode::binary;
+  if (closed_)
+    return admission::refused;
+  if (is_close) {
+    closed_ = true; // frames queued so far still go out first
+    return admission::accepted;
+  }
+  if (bytes_ + cost(f) <= max_bytes_)
+    return admission::accepted;
+  // A slow reader: close it rather than buffer without bound. A frame partly
+  // on the wire must be finished, or the stream is garbage; the batch being
+  // written stays counted until batch_written.
+  closed_ = true;
+  std::size_t keep = !pending_.empty() && pending_.front().written > 0 ? 1 : 0;
+  for (auto i = keep; i < pending_.size(); ++i)
+    bytes_ -= cost(pending_[i]);
+  pending_.resize(keep);
+  f = outbound_frame{frame::text(ws::close_payload(close_code::policy_violation,
+                                                   "outbound queue full")),
+                     ws::opcode::close};
+  return admission::overflow;
+}
+
+void outbound_queue::push(outbound_frame f) {
+  bytes_ += cost(f);
+  pending_.push_back(std::move(f));
+}
+
+outbound_queue::completed outbound_queue::consume(std::size_t n, std::size_t frames) {
+  completed done;
+  std::size_t k = 0;
+  for (; k < frames && k < pending_.size(); ++k) {
+    auto& f = pending_[k];
+    auto rest = f.wire_size() - f.written;
+    if (n < rest) {
+      f.written += n;
+      break;
+    }
+    n -= rest;
+    bytes_ -= cost(f);
+    note(done, f);
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(k));
+  return done;
+}
+
+bool outbound_queue::take_batch() {
+  if (pending_.empty())
+    return false;
+  batch_.swap(pending_); // the batch is empty here: pending_ keeps its buffer
+  return true;
+}
+
+outbound_queue::completed outbound_queue::batch_written() {
+  completed done;
+  for (auto& f : batch_) {
+    bytes_ -= cost(f);
+    note(done, f);
+  }
+  batch_.clear();
+  if (batch_.capacity() > 64) // after a burst, an idle connection holds none
+    batch_.shrink_to_fit();
+  return done;
+}
+
+void outbound_queue::clear() noexcept {
+  closed_ = true;
+  pending_.clear();
+  batch_.clear();
+  bytes_ = 0;
+}
+
+} // namespace phx::detail
