@@ -92,12 +92,16 @@ void websocket_session::start(caf::actor connection, std::string handshake) {
 void websocket_session::on_handshake_written(beast::error_code ec) {
   if (ec)
     return finish(ec.message().c_str());
+  bool close_queued = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    ready_ = true;
+    advance(phase::open);
     if (out_.has_pending())
       schedule_write_locked();
+    close_queued = out_.closed();
   }
+  if (close_queued) // closed during the handshake: the clock starts now
+    start_close_clock();
   wait_readable();
 }
 
@@ -109,7 +113,7 @@ void websocket_session::wait_readable() {
 }
 
 void websocket_session::on_readable(beast::error_code ec) {
-  if (finished_)
+  if (is(phase::done))
     return;
   if (ec)
     return finish(ec.message().c_str());
@@ -123,15 +127,15 @@ void websocket_session::on_readable(beast::error_code ec) {
     if (ec)
       return finish(ec == net::error::eof ? "client closed the connection" : ec.message().c_str());
     last_read_ = clock::now();
-    if (close_sent_)
-      continue; // closing: only the client's EOF matters now
+    if (is(phase::close_sent))
+      continue; // only the client's EOF matters now
     if (auto error = reader_.feed(chunk.data(), n, *this)) {
       log(log_level::warning, "closing connection (", static_cast<int>(error->code), " ",
           to_string(error->code), "): ", error->why);
       close(error->code, error->why);
       return wait_readable(); // read on until the client's EOF
     }
-    if (finished_ || peer_closed_)
+    if (is(phase::done) || peer_closed_)
       return;
     if (reader_.paused() || must_pause_reading()) {
       read_paused_ = true; // frame_consumed or pong_written_locked resumes
@@ -151,14 +155,14 @@ bool websocket_session::must_pause_reading() {
 }
 
 void websocket_session::resume_reading() {
-  if (!read_paused_ || finished_ || must_pause_reading())
+  if (!read_paused_ || is(phase::done) || must_pause_reading())
     return;
   if (reader_.paused()) { // frames read before the pause come first
     if (auto error = reader_.resume(*this)) {
       log(log_level::warning, "closing connection (", static_cast<int>(error->code), " ",
           to_string(error->code), "): ", error->why);
       close(error->code, error->why);
-    } else if (finished_ || peer_closed_ || reader_.paused()) {
+    } else if (is(phase::done) || peer_closed_ || reader_.paused()) {
       return;
     }
   }
@@ -167,7 +171,7 @@ void websocket_session::resume_reading() {
 }
 
 void websocket_session::on_message(std::string&& data, bool binary) {
-  if (close_sent_ || !connection_)
+  if (past(phase::closing) || !connection_)
     return;
   // The limit is exact: the reader keeps what follows until frames are handled.
   if (frames_in_flight_.fetch_add(1) + 1 >= state_->config.max_frames_in_flight)
@@ -201,7 +205,7 @@ void websocket_session::pong_written_locked() {
 
 void websocket_session::on_close(std::optional<std::uint16_t> code) {
   peer_closed_ = true;
-  if (close_sent_)
+  if (is(phase::close_sent))
     return finish("closing handshake done");
   // Echo the client's close (RFC 6455 5.5.1); finish once it is written.
   auto echo = code ? static_cast<close_code>(*code) : close_code::normal;
@@ -236,23 +240,25 @@ bool websocket_session::defer(frame f) {
     schedule_close_locked();
     return false;
   }
-  if (write_scheduled_ || !ready_)
+  if (writer_ != writer::sender || is(phase::handshake))
     return false; // whoever writes now takes this frame along
-  write_scheduled_ = true; // flush() writes it, or hands it to the strand
+  writer_ = writer::flush; // flush() writes it, or hands it to the strand
   return true;
 }
 
 void websocket_session::flush() {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!out_.has_pending()) { // finish() emptied it: the socket may be closed
-    write_scheduled_ = false;
+    writer_ = writer::sender;
     return;
   }
   write_queued_locked();
-  if (!out_.has_pending())
-    write_scheduled_ = false;
-  else // the socket is full, or a close frame waits: the strand goes on
+  if (!out_.has_pending()) {
+    writer_ = writer::sender;
+  } else { // the socket is full, or a close frame waits: the strand goes on
+    writer_ = writer::strand;
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+  }
 }
 
 bool websocket_session::admit_locked(outgoing& out, bool is_close) {
@@ -278,7 +284,7 @@ bool websocket_session::enqueue_locked(outgoing out, bool is_close) {
   if (!admit_locked(out, is_close))
     return false;
   bool is_close_frame = out.op == ws::opcode::close;
-  if (!is_close_frame && ready_ && !write_scheduled_) {
+  if (!is_close_frame && writer_ == writer::sender && !is(phase::handshake)) {
     // Nothing queued or in flight: write from this thread now. Skipping the
     // hop to the strand and back saves a push or a reply two thread wake-ups.
     // (the queue is open under mtx_, so finish() has not closed the socket.)
@@ -301,9 +307,9 @@ void websocket_session::schedule_close_locked() {
 }
 
 void websocket_session::start_close_clock() {
-  if (close_requested_ || finished_)
+  if (!is(phase::open)) // still in the handshake (its end starts it), or closing already
     return;
-  close_requested_ = true;
+  advance(phase::closing);
   arm_timer(clock::now() + close_timeout);
 }
 
@@ -352,21 +358,22 @@ void websocket_session::write_queued_locked() {
 }
 
 void websocket_session::schedule_write_locked() {
-  if (write_scheduled_ || !ready_)
+  if (writer_ != writer::sender || is(phase::handshake))
     return;
-  write_scheduled_ = true;
+  writer_ = writer::strand;
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
 }
 
 void websocket_session::do_write() {
-  if (finished_)
+  if (is(phase::done))
     return;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!out_.take_batch()) {
-      write_scheduled_ = false;
+      writer_ = writer::sender;
       return;
     }
+    writer_ = writer::strand; // also when taken over from flush()
   }
   // Everything queued leaves in one gathered write: one system call for
   // many frames is what makes fan-out fast (README, Performance).
@@ -391,7 +398,7 @@ void websocket_session::do_write() {
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t) {
-  if (finished_)
+  if (is(phase::done))
     return; // finish() emptied the queue and its count
   if (ec)
     return finish(ec.message().c_str());
@@ -405,7 +412,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   if (headers_.capacity() > 64 * ws::max_header_size)
     headers_ = {}; // after a burst, an idle connection holds none
   if (done.close) {
-    close_sent_ = true;
+    advance(phase::close_sent);
     if (peer_closed_)
       return finish("closing handshake done");
     // Our close is out: half-close and wait (bounded) for the client's EOF.
@@ -418,15 +425,21 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
 
 // -- timers and the end -------------------------------------------------------
 
+void websocket_session::advance(phase p) noexcept {
+  // Forward only: a late start_close_clock must not undo close_sent.
+  if (phase_.load(std::memory_order_relaxed) < p)
+    phase_.store(p, std::memory_order_relaxed);
+}
+
 void websocket_session::arm_timer(clock::time_point deadline) {
   timer_.expires_at(deadline);
   timer_.async_wait([self = shared_from_this()](beast::error_code ec) { self->on_timer(ec); });
 }
 
 void websocket_session::on_timer(beast::error_code ec) {
-  if (ec || finished_)
+  if (ec || is(phase::done))
     return;
-  if (close_sent_ || close_requested_)
+  if (past(phase::open))
     return finish("closing handshake timed out");
   if (!handshake_.empty())
     return finish("the client did not take the handshake response");
@@ -441,9 +454,9 @@ void websocket_session::on_timer(beast::error_code ec) {
 }
 
 void websocket_session::finish(const char* why) {
-  if (finished_)
+  if (is(phase::done))
     return;
-  finished_ = true;
+  advance(phase::done);
   log(log_level::debug, "websocket session over: ", why);
   {
     std::lock_guard<std::mutex> guard{mtx_};

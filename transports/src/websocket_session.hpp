@@ -31,7 +31,10 @@ namespace phx::detail {
 /// thread; otherwise frames queue up (bounded in bytes) for the strand.
 ///
 /// What is queued, and the rules of the byte bound and of closing, is an
-/// outbound_queue under the session's mutex. Pings are answered with at most one pong waiting at a time (a newer
+/// outbound_queue under the session's mutex. The session's life is one
+/// forward-only `phase` (handshake, open, closing, close_sent, done), and who
+/// writes the queue now is one `writer` token (the sending thread, the
+/// registry's flush, or the strand). Pings are answered with at most one pong waiting at a time (a newer
 /// ping replaces the payload to answer, as RFC 6455 5.5.3 allows), and
 /// reading pauses while that pong is unwritten: a client that pings without
 /// reading is slowed down by TCP instead of growing our memory.
@@ -100,13 +103,31 @@ private:
   std::shared_ptr<server_state> state_;
   caf::actor connection_;
 
+  /// The session's life, in order; it only moves forward. Changed on the
+  /// strand (open: under mtx_ too, so that senders see it with the queue).
+  enum class phase : std::uint8_t {
+    handshake,  ///< the 101 is being written: frames queue up
+    open,       ///< frames flow both ways
+    closing,    ///< a close frame is queued; the close clock runs
+    close_sent, ///< our close frame is on the wire: only the client's EOF matters
+    done,       ///< over: socket closed, actor told, queue dropped
+  };
+  /// Who writes what is queued. Under mtx_.
+  enum class writer : std::uint8_t {
+    sender, ///< nobody: the thread that queues a frame writes it at once
+    flush,  ///< the registry's flush() owes a write (defer returned true)
+    strand, ///< a write is posted to the strand or in flight there
+  };
+
+  bool is(phase p) const noexcept { return phase_.load(std::memory_order_relaxed) == p; }
+  bool past(phase p) const noexcept { return phase_.load(std::memory_order_relaxed) > p; }
+  void advance(phase p) noexcept;
+
   // Strand-only (and the queue's batch).
   std::vector<std::uint8_t> headers_;
   std::uint8_t single_header_[ws::max_header_size];
-  bool finished_ = false;
+  std::atomic<phase> phase_{phase::handshake};
   bool read_paused_ = false;
-  bool close_requested_ = false; ///< a close frame is queued: the clock runs
-  bool close_sent_ = false;   ///< our close frame is on the wire: only wait for EOF
   bool peer_closed_ = false;  ///< the client sent close: finish once the echo is out
 
   // Frames handed to the connection actor and not yet handled by it.
@@ -119,8 +140,7 @@ private:
   /// Payload of a ping read while a pong waits; a pointer, so that the
   /// sessions that never see a ping flood pay 8 bytes for it.
   std::unique_ptr<std::string> next_pong_;
-  bool write_scheduled_ = false; ///< a write is posted or in flight
-  bool ready_ = false;  ///< the handshake is done: frames may be written
+  writer writer_ = writer::sender;
 };
 
 } // namespace phx::detail
