@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     argc, argv,
     {{"www", "directory of the chat page", &www},
      {"phoenix-js", "directory holding the npm package's phoenix.js", &phoenix_js}})};
-  ep.socket<chat_socket>("/socket", ep.system().spawn(history_keeper));
+  ep.socket<chat_socket>("/socket", ep.system().spawn(history_keeper, history_length));
   ep.static_files("/vendor", phoenix_js);
   ep.static_files("/", www);
   return ep.run();

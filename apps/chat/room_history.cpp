@@ -1,10 +1,11 @@
 #include "room_history.hpp"
 
-caf::behavior history_keeper(caf::stateful_actor<std::map<std::string, caf::actor>>* self) {
-  auto room = [self](const std::string& name) {
+caf::behavior history_keeper(caf::stateful_actor<std::map<std::string, caf::actor>>* self,
+                             std::size_t length) {
+  auto room = [self, length](const std::string& name) {
     auto& history = self->state[name];
     if (!history)
-      history = self->spawn(room_history);
+      history = self->spawn(room_history, length);
     return history;
   };
   return {
@@ -18,12 +19,12 @@ caf::behavior history_keeper(caf::stateful_actor<std::map<std::string, caf::acto
   };
 }
 
-caf::behavior room_history(caf::stateful_actor<phx::json>* self) {
+caf::behavior room_history(caf::stateful_actor<phx::json>* self, std::size_t length) {
   self->state = phx::json::array();
   return {
-    [self](chat::record_atom, const std::string&, const phx::json& msg) {
+    [self, length](chat::record_atom, const std::string&, const phx::json& msg) {
       auto& messages = self->state;
-      if (messages.size() == history_length)
+      if (messages.size() == length)
         messages.erase(messages.begin());
       messages.push_back(msg);
     },

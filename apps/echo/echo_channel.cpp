@@ -17,8 +17,8 @@ in_result broadcast_result(const caf::error& err) {
 
 } // namespace
 
-caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self) {
-  self->state = 0;
+caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self, std::int64_t last) {
+  self->state = last;
   return {
     [self](echo::next_atom) { return ++self->state; },
   };

@@ -10,9 +10,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(phx_echo, caf::id_block::phx_actors::end)
   CAF_ADD_ATOM(phx_echo, echo, next_atom, "next")
 CAF_END_TYPE_ID_BLOCK(phx_echo)
 
-/// The endpoint-wide counter: each (next_atom) request gets the next value,
-/// 1, 2, 3, ... unique across every client and connection.
-caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self);
+/// The endpoint-wide counter: each (next_atom) request gets the next value
+/// after `last` (last + 1, last + 2, ...), unique across every client and
+/// connection.
+caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self, std::int64_t last);
 
 /// The conformance channel for "room:*" (temporary, as in Phoenix) and
 /// "durable:*" (transient): every event exercises one part of the channel

@@ -275,15 +275,17 @@ TEST_CASE_FIXTURE(fixture, "typed handlers answer requests; unmatched requests g
 }
 
 TEST_CASE_FIXTURE(fixture, "a channel's request gets its answer, or its error on a timeout") {
-  shared.oracle = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    return {
-      [self](ask_atom, int n) -> caf::result<int> {
-        if (n < 0)
-          return self->make_response_promise<int>(); // dropped: never answered
-        return n * 2;
-      },
-    };
-  });
+  shared.oracle = sys.spawn(
+    [](caf::event_based_actor* self, int factor) -> caf::behavior {
+      return {
+        [self, factor](ask_atom, int n) -> caf::result<int> {
+          if (n < 0)
+            return self->make_response_promise<int>(); // dropped: never answered
+          return n * factor;
+        },
+      };
+    },
+    2);
   join("t:q", 1);
   send({"1", "2", "t:q", "ask", {{"n", 21}}});
   CHECK(frame(2) == reply("2", "t:q", {{"answer", 42}}));
@@ -296,12 +298,12 @@ TEST_CASE_FIXTURE(fixture, "a channel's request gets its answer, or its error on
 TEST_CASE_FIXTURE(fixture, "a request of a crashed instance is not answered to its successor") {
   // The oracle answers after 200 ms; the channel crashes meanwhile.
   using pending = std::vector<std::pair<caf::response_promise, int>>;
-  shared.oracle = sys.spawn([](caf::stateful_actor<pending>* self) -> caf::behavior {
+  auto oracle = [](caf::stateful_actor<pending>* self, caf::timespan delay) -> caf::behavior {
     return {
-      [self](ask_atom, int n) {
+      [self, delay](ask_atom, int n) {
         auto promise = self->make_response_promise();
         self->state.emplace_back(promise, n);
-        self->delayed_send(self, 200ms, sup_test::tick_atom_v);
+        self->delayed_send(self, delay, sup_test::tick_atom_v);
         return promise;
       },
       [self](sup_test::tick_atom) {
@@ -312,7 +314,8 @@ TEST_CASE_FIXTURE(fixture, "a request of a crashed instance is not answered to i
         promise.deliver(n);
       },
     };
-  });
+  };
+  shared.oracle = sys.spawn(oracle, caf::timespan{200ms});
   join("d:q", 1);
   send({"1", "2", "d:q", "ask", {{"n", 1}}});
   send({"1", "3", "d:q", "crash", json::object()});
