@@ -13,7 +13,7 @@
 
 #include "fuzz_util.hpp"
 #include "phx/protocol/utf8.hpp"
-#include "websocket_codec.hpp"
+#include "websocket/websocket_codec.hpp"
 
 namespace {
 

@@ -13,10 +13,10 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "fuzz_util.hpp"
-#include "http_request_checks.hpp"
-#include "origin_policy.hpp"
-#include "query_params.hpp"
-#include "websocket_handshake.hpp"
+#include "http/http_request_checks.hpp"
+#include "http/origin_policy.hpp"
+#include "http/query_params.hpp"
+#include "websocket/websocket_handshake.hpp"
 
 namespace {
 

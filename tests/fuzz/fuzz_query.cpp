@@ -8,7 +8,7 @@
 
 #include "fuzz_util.hpp"
 #include "phx/protocol/serializer.hpp"
-#include "query_params.hpp"
+#include "http/query_params.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input{reinterpret_cast<const char*>(data), size};

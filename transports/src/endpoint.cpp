@@ -10,13 +10,13 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "broadcast_api.hpp"
+#include "http/broadcast_api.hpp"
 #include "io_flush.hpp"
-#include "listener.hpp"
+#include "http/listener.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/registry.hpp"
 #include "server_state.hpp"
-#include "websocket_session.hpp"
+#include "websocket/websocket_session.hpp"
 
 namespace phx {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string_view>
 
-#include "origin_policy.hpp"
+#include "http/origin_policy.hpp"
 
 namespace phx {
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "phx/protocol/frame.hpp"
-#include "websocket_codec.hpp"
+#include "websocket/websocket_codec.hpp"
 
 namespace phx::detail {
 

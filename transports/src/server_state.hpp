@@ -14,7 +14,7 @@
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
 #include "phx/transports/http_message.hpp"
-#include "origin_policy.hpp"
+#include "http/origin_policy.hpp"
 
 namespace phx::detail {
 

@@ -1,4 +1,4 @@
-#include "http_request_checks.hpp"
+#include "http/http_request_checks.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "origin_policy.hpp"
+#include "http/origin_policy.hpp"
 
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-#include "websocket_codec.hpp"
+#include "websocket/websocket_codec.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,8 +1,8 @@
-#include "origin_policy.hpp"
+#include "http/origin_policy.hpp"
 
 #include <charconv>
 
-#include "header_text.hpp"
+#include "http/header_text.hpp"
 
 namespace phx::detail {
 

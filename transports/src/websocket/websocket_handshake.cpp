@@ -1,4 +1,4 @@
-#include "websocket_handshake.hpp"
+#include "websocket/websocket_handshake.hpp"
 
 // Beast 1.74's own accept-key function (SHA-1 and base64 per RFC 6455 4.2.2);
 // a detail header, which the pinned Boost version keeps where it is.

@@ -17,7 +17,7 @@
 #include "phx/protocol/frame_sink.hpp"
 #include "outbound_queue.hpp"
 #include "server_state.hpp"
-#include "websocket_codec.hpp"
+#include "websocket/websocket_codec.hpp"
 
 namespace phx::detail {
 

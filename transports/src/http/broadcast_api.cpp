@@ -1,8 +1,8 @@
-#include "broadcast_api.hpp"
+#include "http/broadcast_api.hpp"
 
 #include "phx/protocol/json.hpp"
 #include "phx/protocol/json_reader.hpp"
-#include "header_text.hpp"
+#include "http/header_text.hpp"
 
 namespace phx::detail {
 

@@ -1,4 +1,4 @@
-#include "websocket_session.hpp"
+#include "websocket/websocket_session.hpp"
 
 #include <sys/socket.h>
 #include <sys/uio.h>

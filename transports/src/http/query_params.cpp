@@ -1,4 +1,4 @@
-#include "query_params.hpp"
+#include "http/query_params.hpp"
 
 #include <vector>
 

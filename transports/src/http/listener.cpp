@@ -1,11 +1,11 @@
-#include "listener.hpp"
+#include "http/listener.hpp"
 
 #include <stdexcept>
 
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
-#include "http_session.hpp"
+#include "http/http_session.hpp"
 #include "phx/protocol/log.hpp"
 
 namespace phx::detail {

@@ -1,8 +1,8 @@
-#include "http_request_checks.hpp"
+#include "http/http_request_checks.hpp"
 
 #include <cstddef>
 
-#include "header_text.hpp"
+#include "http/header_text.hpp"
 
 namespace phx::detail {
 

@@ -1,4 +1,4 @@
-#include "http_session.hpp"
+#include "http/http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -6,12 +6,12 @@
 #include "phx/actors/connection.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/protocol/serializer.hpp"
-#include "header_text.hpp"
-#include "http_request_checks.hpp"
-#include "query_params.hpp"
-#include "static_files.hpp"
-#include "websocket_handshake.hpp"
-#include "websocket_session.hpp"
+#include "http/header_text.hpp"
+#include "http/http_request_checks.hpp"
+#include "http/query_params.hpp"
+#include "http/static_files.hpp"
+#include "websocket/websocket_handshake.hpp"
+#include "websocket/websocket_session.hpp"
 
 namespace phx::detail {
 
