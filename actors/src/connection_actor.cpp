@@ -156,7 +156,7 @@ void connection_actor::join(message msg) {
     setup_.pubsub.unsubscribe(old->topic, old->server);
     channels_.erase(find_id(old->id));
   }
-  auto* r = setup_.routes->match(msg.topic);
+  auto* r = setup_.routes->match(msg.topic, setup_.transport);
   auto fail = [&](json response, const json& join_ref) {
     reply(join_ref, msg.ref, msg.topic, "error", response);
     if (close_old)

@@ -18,3 +18,4 @@
 #include "phx/actors/socket_ref.hpp"
 #include "phx/actors/supervision_counters.hpp"
 #include "phx/actors/topic_pattern.hpp"
+#include "phx/actors/transport_set.hpp"

@@ -312,3 +312,21 @@ TEST_CASE_FIXTURE(fixture, "join params nesting one level past max_json_depth cl
   CHECK(closed->second.find("deeper") != std::string::npos);
   CHECK(sink->wait_for(0).empty()); // no join reply
 }
+
+TEST_CASE_FIXTURE(fixture, "a route narrowed to another transport answers as an unmatched topic") {
+  auto routes = std::make_shared<phx::router>();
+  routes->channel<test_channel>("lp:*").via({phx::transport::longpoll});
+  routes->channel<test_channel>("any:*");
+  phx::connection_setup setup;
+  setup.sink = sink;
+  setup.format = &phx::v2_json_serializer();
+  setup.routes = routes;
+  setup.pubsub = ps;
+  setup.transport = phx::transport::websocket;
+  auto other = phx::spawn_connection(sys, std::move(setup));
+  phx::deliver_frame(other, json{"1", "1", "lp:a", "phx_join", json::object()}.dump(), false);
+  CHECK(frame(1) == reply(nullptr, "1", "lp:a", "error", {{"reason", "unmatched topic"}}));
+  phx::deliver_frame(other, json{"2", "2", "any:a", "phx_join", json::object()}.dump(), false);
+  CHECK(frame(2) == reply("2", "2", "any:a", "ok", json::object()));
+  phx::notify_closed(other);
+}

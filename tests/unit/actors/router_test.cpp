@@ -1,5 +1,7 @@
 #include "phx/actors/router.hpp"
 
+#include <stdexcept>
+
 #include <doctest/doctest.h>
 
 namespace {
@@ -41,4 +43,25 @@ TEST_CASE("each join gets a fresh channel instance") {
   auto a = r.match("t")->make();
   auto b = r.match("t")->make();
   CHECK(a.get() != b.get());
+}
+
+TEST_CASE("via narrows the route declared last; other transports fall through") {
+  phx::router r;
+  r.channel<tagged_channel<1>>("up:*").via({phx::transport::websocket});
+  r.channel<tagged_channel<2>>("up:*");
+  r.channel<tagged_channel<3>>("ws:*").via({phx::transport::websocket});
+  CHECK(tag_of(r.match("up:1", phx::transport::websocket)) == 1);
+  CHECK(tag_of(r.match("up:1", phx::transport::longpoll)) == 2);
+  CHECK(r.match("ws:1", phx::transport::longpoll) == nullptr);
+  CHECK(r.match("ws:1", phx::transport::websocket) != nullptr);
+  CHECK(tag_of(r.match("up:1")) == 1); // no transport given: any
+  phx::router empty;
+  CHECK_THROWS_AS(empty.via({phx::transport::websocket}), std::logic_error);
+}
+
+TEST_CASE("a transport set holds its members; the default holds all") {
+  constexpr phx::transport_set all;
+  static_assert(all.contains(phx::transport::websocket) && all.contains(phx::transport::longpoll));
+  constexpr phx::transport_set ws{phx::transport::websocket};
+  static_assert(ws.contains(phx::transport::websocket) && !ws.contains(phx::transport::longpoll));
 }

@@ -232,6 +232,7 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
   setup.limits.max_held_frames = state_->config.max_held_frames;
   setup.limits.max_json_depth = state_->config.max_json_depth;
   setup.counters = state_->supervision;
+  setup.transport = transport::websocket;
   auto connection = spawn_connection(state_->system, std::move(setup));
   session->start(std::move(connection),
                  switching_protocols(req[http::field::sec_websocket_key], subprotocol));

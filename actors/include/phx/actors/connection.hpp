@@ -39,6 +39,8 @@ struct connection_setup {
   std::shared_ptr<const router> routes;
   phx::pubsub pubsub;
   connection_limits limits;
+  /// What the client connected over: routes narrowed with `via` see it.
+  phx::transport transport = phx::transport::websocket;
   /// Where the connection's supervisor counts restarts and give-ups (the
   /// endpoint's); may be null.
   std::shared_ptr<supervision_counters> counters;
