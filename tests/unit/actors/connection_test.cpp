@@ -83,14 +83,20 @@ struct fixture {
     seen = &terms;
     auto routes = std::make_shared<phx::router>();
     routes->channel<test_channel>("t:*");
-    phx::connection_setup setup;
-    setup.sink = sink;
-    setup.format = &phx::v2_json_serializer();
-    setup.routes = routes;
-    setup.pubsub = ps;
+    auto setup = setup_for(std::move(routes));
     setup.limits.max_channels = max_channels;
     setup.id = std::move(id);
     conn = phx::spawn_connection(sys, std::move(setup));
+  }
+
+  // A V2 connection writing to `sink`, with `routes`.
+  phx::connection_setup setup_for(std::shared_ptr<const phx::router> routes) {
+    phx::connection_setup setup;
+    setup.sink = sink;
+    setup.format = &phx::v2_json_serializer();
+    setup.routes = std::move(routes);
+    setup.pubsub = ps;
+    return setup;
   }
 
   ~fixture() {
@@ -317,11 +323,7 @@ TEST_CASE_FIXTURE(fixture, "a route narrowed to another transport answers as an 
   auto routes = std::make_shared<phx::router>();
   routes->channel<test_channel>("lp:*").via({phx::transport::longpoll});
   routes->channel<test_channel>("any:*");
-  phx::connection_setup setup;
-  setup.sink = sink;
-  setup.format = &phx::v2_json_serializer();
-  setup.routes = routes;
-  setup.pubsub = ps;
+  auto setup = setup_for(routes);
   setup.transport = phx::transport::websocket;
   auto other = phx::spawn_connection(sys, std::move(setup));
   phx::deliver_frame(other, json{"1", "1", "lp:a", "phx_join", json::object()}.dump(), false);
