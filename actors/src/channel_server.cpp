@@ -105,9 +105,14 @@ void channel_server::run_join(start mode) {
   // broadcast accepted after the client reads "ok" reaches it (Phoenix too
   // subscribes before it replies). A restart tells the client nothing.
   std::vector<frame> first;
-  if (mode == start::first)
-    first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
-                                                  result->response()));
+  if (mode == start::first) {
+    auto encoded = attempt([&] {
+      first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
+                                                    result->response()));
+    });
+    if (encoded) // a reply of bytes to a V1 client
+      return join_failed(mode, "error", json{{"reason", "join crashed"}}, *encoded);
+  }
   for (auto& f : socket_.held_pushes_)
     first.push_back(std::move(f));
   socket_.held_pushes_.clear();
@@ -238,8 +243,15 @@ void channel_server::run_callback(const char* what, void (*fn)(void*), void* f) 
 }
 
 void channel_server::reply(const json& ref, const std::string& status, const json& response) {
-  socket_.sink_->send(
-    socket_.format_->encode_reply(socket_.join_ref_, ref, socket_.topic_, status, response));
+  // Bytes cannot be encoded for a V1 client: that crashes the channel, as a
+  // push of bytes would.
+  frame out;
+  if (auto err = attempt([&] {
+        out = socket_.format_->encode_reply(socket_.join_ref_, ref, socket_.topic_, status,
+                                            response);
+      }))
+    return crash("a reply", *err);
+  socket_.sink_->send(std::move(out));
 }
 
 // -- ending and restarting -----------------------------------------------------

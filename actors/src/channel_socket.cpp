@@ -16,8 +16,9 @@ void throw_on_error(const caf::error& err, const char* what) {
 } // namespace
 
 void channel_socket::push(const std::string& event, const json& payload) {
-  if (!payload.is_object())
-    throw std::invalid_argument("push payload must be a JSON object (event \"" + event + "\")");
+  if (!payload.is_object() && !payload.is_binary())
+    throw std::invalid_argument("push payload must be a JSON object or bytes (event \"" + event +
+                                "\")");
   auto f = format_->encode(message{join_ref_, nullptr, topic_, event, payload});
   if (joined_)
     sink_->send(std::move(f));

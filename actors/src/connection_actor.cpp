@@ -81,8 +81,7 @@ void connection_actor::on_frame(const std::string& data, bool binary) {
   auto decoded = setup_.format->decode(data, binary, setup_.limits.max_json_depth);
   if (!decoded.ok()) {
     setup_.sink->frame_consumed();
-    close_connection(binary ? close_code::unsupported_data : close_code::invalid_payload,
-                     decoded.error);
+    close_connection(decoded.code, decoded.error);
     return;
   }
   if (dispatch(std::move(decoded.msg)))

@@ -1,5 +1,6 @@
 // Phoenix's two JSON serializers. Both are
 // stateless; only their singletons are visible, through serializer.hpp.
+#include "phx/protocol/binary_codec.hpp"
 #include "phx/protocol/json_reader.hpp"
 #include "phx/protocol/serializer.hpp"
 
@@ -14,11 +15,7 @@ namespace {
 // Parses `data` as JSON without throwing; `error` says why it failed. The
 // frame's own array or object is one level above the values it carries, and
 // the depth is checked before anything can copy or dump them.
-json parse_frame(std::string_view data, bool binary, std::size_t max_depth, std::string& error) {
-  if (binary) {
-    error = "binary frames are not supported by the JSON serializers";
-    return {};
-  }
+json parse_frame(std::string_view data, std::size_t max_depth, std::string& error) {
   if (json_nests_deeper_than(data, max_depth + 1)) {
     error = "frame holds a value nested deeper than " + std::to_string(max_depth) + " levels";
     return {};
@@ -50,7 +47,12 @@ public:
   decode_result decode(std::string_view data, bool binary,
                        std::size_t max_json_depth) const override {
     decode_result result;
-    auto value = parse_frame(data, binary, max_json_depth, result.error);
+    if (binary) {
+      result.error = "V1 has no binary frames";
+      result.code = close_code::unsupported_data;
+      return result;
+    }
+    auto value = parse_frame(data, max_json_depth, result.error);
     if (!result.ok())
       return result;
     if (!value.is_object()) {
@@ -73,6 +75,8 @@ public:
   }
 
   frame encode(const message& msg) const override {
+    if (msg.payload.is_binary())
+      no_binary();
     // Keys in Phoenix's order (event, payload, ref, topic); order is irrelevant to clients.
     std::string out;
     out.reserve(64 + msg.topic.size() + msg.event.size());
@@ -98,7 +102,9 @@ public:
   decode_result decode(std::string_view data, bool binary,
                        std::size_t max_json_depth) const override {
     decode_result result;
-    auto value = parse_frame(data, binary, max_json_depth, result.error);
+    if (binary)
+      return decode_binary(data);
+    auto value = parse_frame(data, max_json_depth, result.error);
     if (!result.ok())
       return result;
     if (!value.is_array() || value.size() < 5) {
@@ -114,6 +120,9 @@ public:
   }
 
   frame encode(const message& msg) const override {
+    if (msg.payload.is_binary()) // a push (kind 0): no ref
+      return binary_frame(binary_codec::encode_push(ref_text(msg.join_ref), msg.topic,
+                                                    msg.event, bytes_of(msg.payload)));
     std::string out;
     out.reserve(32 + msg.topic.size() + msg.event.size());
     out += '[';
@@ -128,6 +137,51 @@ public:
     out += dump_json(msg.payload);
     out += ']';
     return frame::text(std::move(out));
+  }
+
+protected:
+  frame encode_binary_reply(const json& join_ref, const json& ref, std::string_view topic,
+                            std::string_view status, const json& response) const override {
+    return binary_frame(binary_codec::encode_reply(ref_text(join_ref), ref_text(ref), topic,
+                                                   status, bytes_of(response)));
+  }
+
+  frame encode_binary_broadcast(std::string_view topic, std::string_view event,
+                                const json& payload) const override {
+    return binary_frame(binary_codec::encode_broadcast(topic, event, bytes_of(payload)));
+  }
+
+private:
+  // A client push of raw bytes; empty refs stand for null.
+  static decode_result decode_binary(std::string_view data) {
+    decode_result result;
+    auto push = binary_codec::decode_push(data, result.error);
+    if (!push)
+      return result;
+    auto ref = [](std::string& text) { return text.empty() ? json{} : json(std::move(text)); };
+    result.msg.join_ref = ref(push->join_ref);
+    result.msg.ref = ref(push->ref);
+    result.msg.topic = std::move(push->topic);
+    result.msg.event = std::move(push->event);
+    result.msg.payload = json::binary(json::binary_t::container_type(push->payload.begin(),
+                                                                      push->payload.end()));
+    return result;
+  }
+
+  // A ref in a binary header: its text, "" for null.
+  static std::string ref_text(const json& ref) {
+    if (ref.is_null())
+      return {};
+    return ref.is_string() ? ref.get<std::string>() : dump_json(ref);
+  }
+
+  static std::string_view bytes_of(const json& payload) {
+    auto& bytes = payload.get_binary();
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+
+  static frame binary_frame(std::string bytes) {
+    return frame{std::make_shared<const std::string>(std::move(bytes)), true};
   }
 };
 

@@ -1,19 +1,38 @@
 #include "phx/protocol/serializer.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
 namespace phx {
 
 frame serializer::encode_reply(const json& join_ref, const json& ref,
                                std::string_view topic, std::string_view status,
                                const json& response) const {
+  if (response.is_binary())
+    return encode_binary_reply(join_ref, ref, topic, status, response);
   return encode(message{join_ref, ref, std::string{topic}, events::reply,
                         json{{"status", status}, {"response", response}}});
 }
 
 frame serializer::encode_broadcast(std::string_view topic, std::string_view event,
                                    const json& payload) const {
+  if (payload.is_binary())
+    return encode_binary_broadcast(topic, event, payload);
   return encode(message{nullptr, nullptr, std::string{topic}, std::string{event}, payload});
+}
+
+frame serializer::encode_binary_reply(const json&, const json&, std::string_view,
+                                      std::string_view, const json&) const {
+  no_binary();
+}
+
+frame serializer::encode_binary_broadcast(std::string_view, std::string_view,
+                                          const json&) const {
+  no_binary();
+}
+
+void serializer::no_binary() const {
+  throw std::invalid_argument(std::string{name()} + " cannot carry binary payloads");
 }
 
 namespace {

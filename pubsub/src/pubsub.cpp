@@ -24,9 +24,9 @@ caf::error pubsub::broadcast_from(const caf::actor_addr& from, std::string topic
                                   std::string event, json payload) const {
   if (!registry_)
     return caf::make_error(caf::sec::invalid_argument, "pubsub has no registry");
-  if (!payload.is_object())
+  if (!payload.is_object() && !payload.is_binary())
     return caf::make_error(caf::sec::invalid_argument,
-                           "broadcast payload must be a JSON object");
+                           "broadcast payload must be a JSON object or bytes");
   auto msg = std::make_shared<const phx::broadcast>(
     phx::broadcast{std::move(topic), std::move(event), std::move(payload)});
   caf::anon_send(registry_, publish_atom_v, std::move(msg), from);

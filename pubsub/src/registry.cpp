@@ -7,6 +7,7 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include "phx/protocol/log.hpp"
 #include "phx/pubsub/atoms.hpp"
 
 namespace phx {
@@ -159,6 +160,7 @@ private:
     if (i == topics_.end())
       return;
     std::array<frame, serializer_count> encoded;
+    std::array<bool, serializer_count> unencodable{};
     std::vector<frame_sink_ptr> waiting; // deferred frames: flushed at the end
     // Compared as raw pointers: address() per subscriber would touch a
     // reference count for every delivery of a broadcast_from.
@@ -171,9 +173,12 @@ private:
         send(sub.subscriber, broadcast_atom_v, shared);
         continue;
       }
-      auto& cached = encoded[sub.format->index()];
-      if (!cached.bytes)
-        cached = sub.format->encode_broadcast(msg.topic, msg.event, msg.payload);
+      auto index = sub.format->index();
+      auto& cached = encoded[index];
+      if (!cached.bytes && !unencodable[index] && !encode(sub.format, msg, cached))
+        unencodable[index] = true;
+      if (unencodable[index])
+        continue; // bytes for a V1 client: skipped, logged once above
       if (sub.sink->defer(cached))
         waiting.push_back(sub.sink);
     }
@@ -183,6 +188,20 @@ private:
       return flush_(std::move(waiting));
     for (auto& sink : waiting)
       sink->flush();
+  }
+
+  // Encodes `msg` for one serializer; false (and one log line) when that
+  // version cannot carry it: raw bytes for V1 clients, which are skipped
+  // rather than crash the broadcaster as in Phoenix.
+  static bool encode(const serializer* format, const broadcast& msg, frame& out) {
+    try {
+      out = format->encode_broadcast(msg.topic, msg.event, msg.payload);
+      return true;
+    } catch (const std::exception& e) {
+      log(log_level::warning, "broadcast ", msg.event, " on ", msg.topic, ": skipping ",
+          format->name(), " subscribers: ", e.what());
+      return false;
+    }
   }
 
   std::unordered_map<std::string, std::vector<subscription>> topics_;

@@ -49,7 +49,20 @@ void test_one_input(const std::uint8_t* data, std::size_t size) {
 
   exercise(phx::v1_json_serializer(), frame, limit);
   exercise(phx::v2_json_serializer(), frame, limit);
-  FUZZ_CHECK(!phx::v2_json_serializer().decode(frame, true, limit).ok()); // binary: refused
+  // Binary frames: V1 has none; V2 reads the kind-0 client layout, and what
+  // it reads encodes back as a binary push, reply and broadcast.
+  auto v1_binary = phx::v1_json_serializer().decode(frame, true, limit);
+  FUZZ_CHECK(!v1_binary.ok() && v1_binary.code == phx::close_code::unsupported_data);
+  auto& v2 = phx::v2_json_serializer();
+  if (auto binary = v2.decode(frame, true, limit); binary.ok()) {
+    FUZZ_CHECK(binary.msg.payload.is_binary());
+    FUZZ_CHECK(v2.encode(binary.msg).binary);
+    FUZZ_CHECK(v2.encode_reply(binary.msg.join_ref, binary.msg.ref, binary.msg.topic, "ok",
+                               binary.msg.payload).binary);
+    FUZZ_CHECK(v2.encode_broadcast(binary.msg.topic, binary.msg.event, binary.msg.payload).binary);
+  } else {
+    FUZZ_CHECK(binary.code == phx::close_code::invalid_payload);
+  }
 
   // Endpoint params and broadcast bodies arrive through read_client_json.
   std::string error;

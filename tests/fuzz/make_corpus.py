@@ -50,6 +50,13 @@ def serializer_seeds():
     put("broadcast_body", '{"topic":"room:lobby","event":"shout","payload":{"body":"x","n":[1,2]}}')
     put("strings_with_brackets", '["1","1","t","e",{"s":"[[[[{{{{\\"]]]]","\\\\":"\\\\["}]')
     put("binary_like", "\x00\x01\x02[1,2]")
+    # V2 binary pushes (kind 0: lengths of join_ref, ref, topic, event, then
+    # the fields and the payload), as Phoenix's test vector and edge cases.
+    raw = lambda name, data: write(t, name, bytes([0]) + data)
+    raw("binary_push_vector", b"\x00\x02\x03\x05\x05" b"12" b"123" b"topic" b"event" b"efg")
+    raw("binary_push_empty_fields", b"\x00\x00\x00\x01\x01" b"te")
+    raw("binary_push_long_fields", b"\x00\xff\xff\xff\xff" + b"x" * 1020 + b"\x00\xff")
+    raw("binary_kind_reply", b"\x01\x02\x03\x05\x02" b"12" b"123" b"topic" b"ok" b"efg")
     for depth in (64, 65, 66):
         for shape in ("array", "object", "mix"):
             v = nested(depth, shape)

@@ -1,5 +1,10 @@
 #include "phx/protocol/serializer.hpp"
 
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include <doctest/doctest.h>
 
 using phx::json;
@@ -102,4 +107,50 @@ TEST_CASE("encoding never throws on invalid UTF-8 produced by a channel") {
   std::string bad = "\xff\xfe";
   auto f = phx::v2_json_serializer().encode_broadcast("t", "e", json{{"text", bad}});
   CHECK(json::accept(*f.bytes));
+}
+
+// A string literal's bytes, NULs included.
+template <std::size_t N>
+std::string raw(const char (&text)[N]) {
+  return std::string(text, N - 1);
+}
+
+TEST_CASE("V2 reads a binary push and writes bytes in the binary layouts") {
+  auto& v2 = phx::v2_json_serializer();
+  auto client = raw("\x00\x02\x03\x05\x05" "12" "123" "topic" "event" "\x00\xff");
+  auto decoded = v2.decode(client, true);
+  REQUIRE(decoded.ok());
+  CHECK(decoded.msg.join_ref == "12");
+  CHECK(decoded.msg.ref == "123");
+  CHECK(decoded.msg.topic == "topic");
+  CHECK(decoded.msg.event == "event");
+  REQUIRE(decoded.msg.payload.is_binary());
+  CHECK(decoded.msg.payload == phx::json::binary({0x00, 0xff}));
+
+  auto bytes = phx::json::binary({0x65, 0x66, 0x67});
+  auto reply = v2.encode_reply("12", "123", "topic", "ok", bytes);
+  CHECK(reply.binary);
+  CHECK(*reply.bytes == raw("\x01\x02\x03\x05\x02" "12" "123" "topic" "ok" "efg"));
+  auto broadcast = v2.encode_broadcast("topic", "event", bytes);
+  CHECK(broadcast.binary);
+  CHECK(*broadcast.bytes == raw("\x02\x05\x05" "topic" "event" "efg"));
+  auto push = v2.encode(phx::message{"12", nullptr, "topic", "event", bytes});
+  CHECK(push.binary);
+  CHECK(*push.bytes == raw("\x00\x02\x05\x05" "12" "topic" "event" "efg"));
+  // JSON payloads still travel as text.
+  CHECK_FALSE(v2.encode_reply("12", "123", "topic", "ok", phx::json::object()).binary);
+}
+
+TEST_CASE("V1 has no binary frames; a malformed V2 binary frame is invalid data") {
+  auto v1 = phx::v1_json_serializer().decode(raw("\x00\x00\x00\x01\x01te"), true);
+  CHECK_FALSE(v1.ok());
+  CHECK(v1.code == phx::close_code::unsupported_data);
+  auto bytes = phx::json::binary({1, 2});
+  CHECK_THROWS_AS(phx::v1_json_serializer().encode_reply("1", "1", "t", "ok", bytes),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(phx::v1_json_serializer().encode_broadcast("t", "e", bytes),
+                  std::invalid_argument);
+  auto bad = phx::v2_json_serializer().decode(raw("\x01\x00\x00\x00\x00"), true);
+  CHECK_FALSE(bad.ok());
+  CHECK(bad.code == phx::close_code::invalid_payload);
 }

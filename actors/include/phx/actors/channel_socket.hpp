@@ -49,12 +49,16 @@ public:
 
   // -- talking to the client --------------------------------------------------
 
-  /// Pushes `event` to this client only. The payload must be a JSON object.
+  /// Pushes `event` to this client only. The payload must be a JSON object,
+  /// or raw bytes (`phx::json::binary(...)`), which a V2 WebSocket client
+  /// gets as a binary frame; V1 cannot carry bytes (the push throws).
   /// A push made inside join is sent right after the join reply.
   void push(const std::string& event, const json& payload);
 
   /// Broadcasts to every subscriber of this channel's topic, this client
-  /// included. Fails (returns an error) if the payload is not an object.
+  /// included. Fails (returns an error) if the payload is neither an object
+  /// nor bytes; bytes reach V2 WebSocket subscribers as binary frames, and
+  /// subscribers that cannot take them (V1) are skipped with a log line.
   caf::error broadcast(std::string event, json payload) const;
   /// As broadcast, but throws std::runtime_error on failure (Phoenix's broadcast!).
   void broadcast_or_throw(std::string event, json payload) const;

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "phx/protocol/close_code.hpp"
 #include "phx/protocol/frame.hpp"
 #include "phx/protocol/json_reader.hpp"
 #include "phx/protocol/message.hpp"
@@ -13,6 +14,9 @@ namespace phx {
 struct decode_result {
   message msg;
   std::string error; ///< empty on success
+  /// How to close the connection on an error: 1007 for a frame that does
+  /// not decode, 1003 for a kind of frame the protocol version cannot carry.
+  close_code code = close_code::invalid_payload;
 
   bool ok() const noexcept { return error.empty(); }
 };
@@ -40,16 +44,31 @@ public:
     return decode(data, binary, default_max_json_depth);
   }
 
-  /// Encodes a push, broadcast, phx_close or phx_error.
+  /// Encodes a push, broadcast, phx_close or phx_error. A payload of raw
+  /// bytes (`json::binary(...)`) becomes a binary frame where the version
+  /// has one; elsewhere encoding throws std::invalid_argument.
   virtual frame encode(const message& msg) const = 0;
 
-  /// Encodes a `phx_reply`: payload `{"status": status, "response": response}`.
+  /// Encodes a `phx_reply`: payload `{"status": status, "response": response}`,
+  /// or the binary reply layout when `response` holds raw bytes.
   frame encode_reply(const json& join_ref, const json& ref, std::string_view topic,
                      std::string_view status, const json& response) const;
 
   /// Encodes a broadcast (fastlane): no join_ref, no ref.
   frame encode_broadcast(std::string_view topic, std::string_view event,
                          const json& payload) const;
+
+protected:
+  /// Binary layouts of a reply and a broadcast; the default (a version
+  /// without binary frames) throws std::invalid_argument.
+  virtual frame encode_binary_reply(const json& join_ref, const json& ref,
+                                    std::string_view topic, std::string_view status,
+                                    const json& response) const;
+  virtual frame encode_binary_broadcast(std::string_view topic, std::string_view event,
+                                        const json& payload) const;
+
+  /// Throws the error of a version that cannot carry raw bytes.
+  [[noreturn]] void no_binary() const;
 };
 
 /// Number of serializers the library ships (the bound of `serializer::index`).

@@ -26,8 +26,9 @@ public:
   void unsubscribe(std::string topic, const caf::actor& subscriber) const;
 
   /// Sends `event` with `payload` to every subscriber of `topic`.
-  /// Fails (nothing is sent) when the payload is not a JSON object, as
-  /// Phoenix requires of pushed and broadcast payloads, or without a registry.
+  /// Fails (nothing is sent) when the payload is neither a JSON object (as
+  /// Phoenix requires of pushed and broadcast payloads) nor raw bytes
+  /// (`json::binary`), or without a registry.
   caf::error broadcast(std::string topic, std::string event, json payload) const;
 
   /// As broadcast, but not to the subscriber `from` (its client does not get it).
