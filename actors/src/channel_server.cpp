@@ -116,7 +116,7 @@ void channel_server::run_join(start mode) {
   for (auto& f : socket_.held_pushes_)
     first.push_back(std::move(f));
   socket_.held_pushes_.clear();
-  subscribe(mode, std::move(first));
+  subscribe(std::move(first));
 }
 
 void channel_server::join_failed(start mode, const char* status, const json& response,
@@ -127,8 +127,13 @@ void channel_server::join_failed(start mode, const char* status, const json& res
   if (mode == start::first) {
     // The client hears it as the answer to its join; nothing to restart.
     const auto& join = spec_->join;
-    socket_.sink_->send(
-      socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, status, response));
+    auto answer = [&](const json& body) {
+      return socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, status, body);
+    };
+    frame out;
+    if (attempt([&] { out = answer(response); })) // bytes for a V1 client
+      out = answer(json{{"reason", "join crashed"}});
+    socket_.sink_->send(std::move(out));
     send(connection_, joined_atom_v, id_, false);
     quit();
     return;
@@ -139,18 +144,18 @@ void channel_server::join_failed(start mode, const char* status, const json& res
   quit(caf::make_error(caf::sec::runtime_error, "restart failed: " + why));
 }
 
-void channel_server::subscribe(start mode, std::vector<frame> first) {
+void channel_server::subscribe(std::vector<frame> first) {
   // Awaited: nothing else runs before the topic is subscribed, so a
   // message sent to self inside join sees a joined channel.
   request(socket_.pubsub_.registry(), caf::infinite, subscribe_atom_v, socket_.topic_,
           subscription{caf::actor_cast<caf::actor>(this), socket_.sink_, socket_.format_,
                        impl_->intercepts()},
           std::move(first))
-    .await([this, mode](bool) { on_subscribed(mode); },
+    .await([this](bool) { on_subscribed(); },
            [this](caf::error& err) { finish(exit_reason::error("subscribing failed: " + to_string(err))); });
 }
 
-void channel_server::on_subscribed(start mode) {
+void channel_server::on_subscribed() {
   // Pushes made while the subscription was on its way were held: the reply
   // is out now, they may follow.
   socket_.joined_ = true;
@@ -163,7 +168,6 @@ void channel_server::on_subscribed(start mode) {
     send(supervisor_, joined_atom_v, id_);
   else
     spec_.reset(); // never needed again
-  (void) mode;
   apply(std::nullopt);
 }
 

@@ -57,8 +57,8 @@ private:
   void run_join(start mode);
   void join_failed(start mode, const char* status, const json& response,
                    const std::string& why);
-  void subscribe(start mode, std::vector<frame> first);
-  void on_subscribed(start mode);
+  void subscribe(std::vector<frame> first);
+  void on_subscribed();
 
   void on_event(message& msg);
   void on_leave(const message& leave);
