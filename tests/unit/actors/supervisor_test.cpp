@@ -38,6 +38,7 @@ namespace {
 struct shared_state {
   std::mutex mtx;
   caf::actor last_channel;
+  caf::actor last_worker;
   caf::actor oracle;
   std::vector<std::string> terminations;
 
@@ -51,7 +52,9 @@ shared_state* state = nullptr;
 
 /// Events: "echo" -> ok payload; "crash" throws; "stop" stops normally;
 /// "restarts" -> {"n": restarts}; "ask" requests the oracle and replies with
-/// its answer (error on failure). Handlers: (get_atom) -> 40 + restarts.
+/// its answer (error on failure); "worker" spawns a linked worker that fails
+/// when `fail` is true and otherwise waits; "watch" monitors the oracle.
+/// Handlers: (get_atom) -> 40 + restarts; a down message pushes "down".
 class supervised_channel : public phx::channel {
 public:
   phx::join_result join(const std::string& topic, const json& params,
@@ -80,12 +83,29 @@ public:
               });
       return phx::in_result::noreply();
     }
+    if (event == "worker") {
+      auto worker = s.spawn_linked(
+        [](caf::event_based_actor* self, bool fail) -> caf::behavior {
+          if (fail)
+            self->quit(caf::make_error(caf::sec::runtime_error, "worker failed"));
+          return {[](get_atom) {}};
+        },
+        payload.value("fail", false));
+      std::lock_guard<std::mutex> guard{state->mtx};
+      state->last_worker = worker;
+      return phx::in_result::ok();
+    }
+    if (event == "watch") {
+      s.monitor(state->oracle);
+      return phx::in_result::ok();
+    }
     return phx::in_result::ok(payload);
   }
 
   caf::message_handler make_handlers(phx::channel_socket& s) override {
     return {
       [&s](get_atom) { return 40 + static_cast<int>(s.restarts()); },
+      [&s](const caf::down_msg&) { s.push("down", json::object()); },
     };
   }
 
@@ -350,4 +370,43 @@ TEST_CASE_FIXTURE(fixture, "siblings and the connection survive every crash; clo
     closed = shared.terminations.back() == "shutdown: closed";
   }
   CHECK(closed); // t:y terminated by the supervisor's shutdown
+}
+
+TEST_CASE_FIXTURE(fixture, "a failing linked worker crashes its channel; a restart stops the old workers") {
+  join("d:w", 1);
+  send({"1", "2", "d:w", "worker", {{"fail", true}}});
+  CHECK(frame(2) == reply("2", "d:w", json::object()));
+  // The worker's failure reaches the channel as an exit message, later.
+  for (int i = 0; i < 200 && counters->restarts == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(counters->restarts == 1);
+  send({"1", "3", "d:w", "restarts", json::object()});
+  CHECK(frame(3) == reply("3", "d:w", {{"n", 1}}));
+  // A waiting worker of the crashed instance is stopped by the restart.
+  send({"1", "4", "d:w", "worker", {{"fail", false}}});
+  CHECK(frame(4) == reply("4", "d:w", json::object()));
+  caf::actor worker;
+  {
+    std::lock_guard<std::mutex> guard{shared.mtx};
+    worker = shared.last_worker;
+  }
+  REQUIRE(worker);
+  caf::scoped_actor self{sys};
+  self->monitor(worker);
+  send({"1", "5", "d:w", "crash", json::object()});
+  bool down = false;
+  self->receive([&](const caf::down_msg& msg) { down = msg.source == worker.address(); },
+                caf::after(2s) >> [] {});
+  CHECK(down);
+}
+
+TEST_CASE_FIXTURE(fixture, "a monitored actor's end reaches the channel's handlers") {
+  shared.oracle = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
+    return {[](get_atom) {}};
+  }, 0);
+  join("t:m", 1);
+  send({"1", "2", "t:m", "watch", json::object()});
+  CHECK(frame(2) == reply("2", "t:m", json::object()));
+  caf::anon_send_exit(shared.oracle, caf::exit_reason::user_shutdown);
+  CHECK(frame(3) == json::array({"1", nullptr, "t:m", "down", json::object()}));
 }
