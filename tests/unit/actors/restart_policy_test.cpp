@@ -24,7 +24,7 @@ TEST_CASE("which endings each policy restarts") {
   CHECK_FALSE(permanent.restarts_after(end::client_asked));
 }
 
-TEST_CASE("the factories carry the intensity; the default is 3 in 5 s") {
+TEST_CASE("the factories carry the intensity with a default of 3 in 5 s") {
   CHECK(phx::restart::transient().max_restarts == 3);
   CHECK(phx::restart::transient().window == 5000ms);
   constexpr auto p = phx::restart::permanent(7, 2s);

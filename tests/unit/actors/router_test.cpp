@@ -45,7 +45,7 @@ TEST_CASE("each join gets a fresh channel instance") {
   CHECK(a.get() != b.get());
 }
 
-TEST_CASE("via narrows the route declared last; other transports fall through") {
+TEST_CASE("via narrows the route declared last and other transports fall through") {
   phx::router r;
   r.channel<tagged_channel<1>>("up:*").via({phx::transport::websocket});
   r.channel<tagged_channel<2>>("up:*");
@@ -59,7 +59,7 @@ TEST_CASE("via narrows the route declared last; other transports fall through") 
   CHECK_THROWS_AS(empty.via({phx::transport::websocket}), std::logic_error);
 }
 
-TEST_CASE("a transport set holds its members; the default holds all") {
+TEST_CASE("a transport set holds its members and the default holds all") {
   constexpr phx::transport_set all;
   static_assert(all.contains(phx::transport::websocket) && all.contains(phx::transport::longpoll));
   constexpr phx::transport_set ws{phx::transport::websocket};

@@ -223,7 +223,7 @@ TEST_CASE_FIXTURE(fixture, "transient: crashes restart in place, invisibly, losi
   CHECK(counters->give_ups == 1);
 }
 
-TEST_CASE_FIXTURE(fixture, "transient: a normal stop ends it; permanent restarts it") {
+TEST_CASE_FIXTURE(fixture, "a normal stop ends a transient channel and restarts a permanent one") {
   join("d:s", 1);
   send({"1", "2", "d:s", "stop", json::object()});
   CHECK(frame(2) == lifecycle("d:s", "phx_close"));
@@ -273,7 +273,7 @@ TEST_CASE_FIXTURE(fixture, "a channel killed from outside is replaced by a fresh
   CHECK(all[n] == json::array({nullptr, nullptr, "d:k", "news", {{"x", 1}}}));
 }
 
-TEST_CASE_FIXTURE(fixture, "typed handlers answer requests; unmatched requests get an error") {
+TEST_CASE_FIXTURE(fixture, "typed handlers answer requests and unmatched requests get an error") {
   join("d:h", 1);
   caf::scoped_actor self{sys};
   auto channel = shared.channel();
@@ -346,7 +346,7 @@ TEST_CASE_FIXTURE(fixture, "a request of a crashed instance is not answered to i
   CHECK(exactly(*this, 2).size() == 2);
 }
 
-TEST_CASE_FIXTURE(fixture, "siblings and the connection survive every crash; closing ends all") {
+TEST_CASE_FIXTURE(fixture, "siblings and the connection survive every crash and closing ends all") {
   join("d:x", 1);
   send({"2", "2", "t:y", "phx_join", json::object()});
   frame(2);
@@ -372,7 +372,7 @@ TEST_CASE_FIXTURE(fixture, "siblings and the connection survive every crash; clo
   CHECK(closed); // t:y terminated by the supervisor's shutdown
 }
 
-TEST_CASE_FIXTURE(fixture, "a failing linked worker crashes its channel; a restart stops the old workers") {
+TEST_CASE_FIXTURE(fixture, "a failing linked worker crashes its channel and a restart stops the old workers") {
   join("d:w", 1);
   send({"1", "2", "d:w", "worker", {{"fail", true}}});
   CHECK(frame(2) == reply("2", "d:w", json::object()));

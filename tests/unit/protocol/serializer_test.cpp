@@ -141,7 +141,7 @@ TEST_CASE("V2 reads a binary push and writes bytes in the binary layouts") {
   CHECK_FALSE(v2.encode_reply("12", "123", "topic", "ok", phx::json::object()).binary);
 }
 
-TEST_CASE("V1 has no binary frames; a malformed V2 binary frame is invalid data") {
+TEST_CASE("V1 has no binary frames and a malformed V2 binary frame is invalid data") {
   auto v1 = phx::v1_json_serializer().decode(raw("\x00\x00\x00\x01\x01te"), true);
   CHECK_FALSE(v1.ok());
   CHECK(v1.code == phx::close_code::unsupported_data);

@@ -87,7 +87,7 @@ TEST_CASE("a frame partly on the wire survives an overflow, and the batch stays 
   CHECK(q.bytes() == counted(q));
 }
 
-TEST_CASE("a close frame is accepted once; frames queued before it stay ahead") {
+TEST_CASE("a close frame is accepted once and frames queued before it stay ahead") {
   outbound_queue q{1 << 20};
   REQUIRE(add(q, text(5)) == admission::accepted);
   auto close = outbound_frame{phx::frame::text(std::string{"\x03\xe8", 2}), opcode::close};
@@ -121,7 +121,7 @@ TEST_CASE("a gathered write that stops anywhere: done frames leave, the cut one 
   CHECK(q.bytes() == 0);
 }
 
-TEST_CASE("batches take every pending frame and report pongs; binary payloads get their opcode") {
+TEST_CASE("batches take every pending frame and report pongs while binary payloads get their opcode") {
   outbound_queue q{1 << 20};
   CHECK_FALSE(q.take_batch());
   auto bin = outbound_frame{phx::frame{std::make_shared<const std::string>("\x01\x02"), true},
