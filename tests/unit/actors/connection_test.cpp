@@ -13,6 +13,7 @@
 
 #include "phx/pubsub/registry.hpp"
 #include "recording_sink.hpp"
+#include "v2_connection_setup.hpp"
 
 using namespace std::chrono_literals;
 using phx::json;
@@ -89,14 +90,8 @@ struct fixture {
     conn = phx::spawn_connection(sys, std::move(setup));
   }
 
-  // A V2 connection writing to `sink`, with `routes`.
   phx::connection_setup setup_for(std::shared_ptr<const phx::router> routes) {
-    phx::connection_setup setup;
-    setup.sink = sink;
-    setup.format = &phx::v2_json_serializer();
-    setup.routes = std::move(routes);
-    setup.pubsub = ps;
-    return setup;
+    return phx::test::v2_connection_setup(sink, std::move(routes), ps);
   }
 
   ~fixture() {

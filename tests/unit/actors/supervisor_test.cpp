@@ -19,6 +19,7 @@
 #include "phx/actors/channel.hpp"
 #include "phx/pubsub/registry.hpp"
 #include "recording_sink.hpp"
+#include "v2_connection_setup.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(supervisor_test, caf::id_block::phx_actors::end)
   CAF_ADD_ATOM(supervisor_test, sup_test, get_atom, "get")
@@ -131,11 +132,7 @@ struct fixture {
     routes->channel<supervised_channel>("t:*");
     routes->channel<supervised_channel>("d:*", phx::restart::transient(3, 5s));
     routes->channel<supervised_channel>("p:*", phx::restart::permanent(3, 5s));
-    phx::connection_setup setup;
-    setup.sink = sink;
-    setup.format = &phx::v2_json_serializer();
-    setup.routes = routes;
-    setup.pubsub = ps;
+    auto setup = phx::test::v2_connection_setup(sink, routes, ps);
     setup.counters = counters;
     conn = phx::spawn_connection(sys, std::move(setup));
   }

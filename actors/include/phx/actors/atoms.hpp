@@ -32,7 +32,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(phx_actors, caf::id_block::phx_pubsub::end)
   CAF_ADD_ATOM(phx_actors, phx::detail, inbound_atom, "phx_in")
   /// (leave_atom, message): connection -> channel server, phx_leave.
   CAF_ADD_ATOM(phx_actors, phx::detail, leave_atom, "phx_leave")
-  /// (restart_atom, id, restart_policy::end, std::string why) -> restart_plan:
+  /// (restart_atom, id, restart_policy::end, std::string why) -> (bool restart,
+  /// std::uint32_t restarts):
   /// channel server -> supervisor, "I ended this way: restart me in place?".
   CAF_ADD_ATOM(phx_actors, phx::detail, restart_atom, "phx_rstart")
   /// (restarting_atom, id): supervisor -> connection, the instance died and a

@@ -134,7 +134,6 @@ public:
 private:
   friend class detail::callback_runner;
   friend class detail::channel_server;
-  friend class detail::connection_actor;
 
   // Runs a callback of this instance on the channel's actor, guarded like
   // the channel's own callbacks; a stale `generation` (the instance

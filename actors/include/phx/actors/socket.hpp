@@ -42,7 +42,6 @@ public:
   const json& get(const std::string& key) const;
 
 private:
-  friend class detail::channel_server;
   friend class detail::connection_actor;
 
   std::shared_ptr<const connect_info> info_;
