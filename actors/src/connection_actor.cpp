@@ -80,8 +80,11 @@ void connection_actor::on_frame(const std::string& data, bool binary) {
     return setup_.sink->frame_consumed();
   auto decoded = setup_.format->decode(data, binary, setup_.limits.max_json_depth);
   if (!decoded.ok()) {
-    setup_.sink->frame_consumed();
+    // Closed first: a transport that acknowledges taken frames (long-poll's
+    // POST) then reports the frame as refused, not as taken.
+    auto sink = setup_.sink; // close_connection quits
     close_connection(decoded.code, decoded.error);
+    sink->frame_consumed();
     return;
   }
   if (dispatch(std::move(decoded.msg)))

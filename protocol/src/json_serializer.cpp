@@ -93,11 +93,17 @@ public:
   }
 };
 
-/// V2: `[join_ref, ref, topic, event, payload]` per frame.
+/// V2: `[join_ref, ref, topic, event, payload]` per frame. Over a transport
+/// that carries text only (long-poll), raw bytes cannot be encoded; they
+/// still decode, as long-poll posts them as base64 lines.
 class v2_json final : public serializer {
 public:
-  std::size_t index() const noexcept override { return 1; }
-  const char* name() const noexcept override { return "v2_json"; }
+  explicit v2_json(bool binary_frames) : binary_frames_(binary_frames) {}
+
+  std::size_t index() const noexcept override { return binary_frames_ ? 1 : 2; }
+  const char* name() const noexcept override {
+    return binary_frames_ ? "v2_json" : "v2_json (text only)";
+  }
 
   decode_result decode(std::string_view data, bool binary,
                        std::size_t max_json_depth) const override {
@@ -120,6 +126,8 @@ public:
   }
 
   frame encode(const message& msg) const override {
+    if (msg.payload.is_binary() && !binary_frames_)
+      no_binary();
     if (msg.payload.is_binary()) // a push (kind 0): no ref
       return binary_frame(binary_codec::encode_push(ref_text(msg.join_ref), msg.topic,
                                                     msg.event, bytes_of(msg.payload)));
@@ -142,16 +150,22 @@ public:
 protected:
   frame encode_binary_reply(const json& join_ref, const json& ref, std::string_view topic,
                             std::string_view status, const json& response) const override {
+    if (!binary_frames_)
+      no_binary();
     return binary_frame(binary_codec::encode_reply(ref_text(join_ref), ref_text(ref), topic,
                                                    status, bytes_of(response)));
   }
 
   frame encode_binary_broadcast(std::string_view topic, std::string_view event,
                                 const json& payload) const override {
+    if (!binary_frames_)
+      no_binary();
     return binary_frame(binary_codec::encode_broadcast(topic, event, bytes_of(payload)));
   }
 
 private:
+  bool binary_frames_;
+
   // A client push of raw bytes; empty refs stand for null.
   static decode_result decode_binary(std::string_view data) {
     decode_result result;
@@ -193,7 +207,12 @@ const serializer& v1_json_serializer() noexcept {
 }
 
 const serializer& v2_json_serializer() noexcept {
-  static const v2_json instance;
+  static const v2_json instance{true};
+  return instance;
+}
+
+const serializer& v2_json_text_serializer() noexcept {
+  static const v2_json instance{false};
   return instance;
 }
 

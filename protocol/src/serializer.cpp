@@ -47,7 +47,7 @@ bool read_component(std::string_view text, unsigned& out) {
 
 } // namespace
 
-const serializer* serializer_for_vsn(std::string_view vsn) noexcept {
+const serializer* serializer_for_vsn(std::string_view vsn, bool text_only) noexcept {
   if (vsn.empty())
     vsn = "1.0.0";
   // Drop pre-release and build metadata ("2.0.0-rc.1", "2.0.0+abc").
@@ -64,7 +64,7 @@ const serializer* serializer_for_vsn(std::string_view vsn) noexcept {
   if (major == 1 && minor == 0)
     return &v1_json_serializer();
   if (major == 2 && minor == 0)
-    return &v2_json_serializer();
+    return text_only ? &v2_json_text_serializer() : &v2_json_serializer();
   return nullptr;
 }
 

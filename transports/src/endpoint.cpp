@@ -13,6 +13,7 @@
 #include "http/broadcast_api.hpp"
 #include "io_flush.hpp"
 #include "http/listener.hpp"
+#include "longpoll/longpoll_session.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/registry.hpp"
 #include "server_state.hpp"
@@ -47,6 +48,14 @@ detail::origin_policy parse_origins(const std::string& spec) {
   return std::move(*policy);
 }
 
+std::string secret_of(const endpoint_config& cfg) {
+  if (!cfg.secret_key_base.empty())
+    return cfg.secret_key_base;
+  log(log_level::warning, "no secret_key_base configured: generated one, so long-poll sessions "
+                          "will not survive a restart or reach another node (--secret-key-base)");
+  return detail::session_token::generate_secret();
+}
+
 std::string normalise_prefix(std::string path) {
   if (path.empty() || path.front() != '/')
     path.insert(path.begin(), '/');
@@ -60,7 +69,8 @@ struct endpoint::impl {
     : config(std::move(cfg)), system(configure(system_config, config)),
       pubsub(spawn_registry(system, detail::flush_on(ioc, config.io_threads))),
       state(std::make_shared<detail::server_state>(config, system, pubsub,
-                                                   parse_origins(config.check_origin))) {
+                                                   parse_origins(config.check_origin),
+                                                   secret_of(config))) {
   }
 
   endpoint_config config;
@@ -92,13 +102,15 @@ endpoint::~endpoint() {
   caf::anon_send_exit(impl_->pubsub.registry(), caf::exit_reason::user_shutdown);
 }
 
-endpoint& endpoint::socket(std::string path, std::shared_ptr<socket_handler> handler) {
+endpoint& endpoint::socket(std::string path, std::shared_ptr<socket_handler> handler,
+                           transport_set transports) {
   path = normalise_prefix(std::move(path));
   while (path.size() > 1 && path.back() == '/')
     path.pop_back();
   auto routes = std::make_shared<router>();
   handler->routes(*routes);
-  impl_->state->sockets.push_back(detail::socket_mount{path, std::move(handler), std::move(routes)});
+  impl_->state->sockets.push_back(
+    detail::socket_mount{path, std::move(handler), std::move(routes), transports});
   return *this;
 }
 
@@ -167,6 +179,10 @@ void endpoint::stop() {
   // Tell every client to come back later (1012), give the closes a moment.
   for (auto& session : d.state->live_sessions())
     session->close(close_code::service_restart, "server shutting down");
+  // Long-poll sessions end now: a waiting poll hears 410, which tells the
+  // client to reconnect, and the channels terminate.
+  for (auto& session : d.state->longpolls.all())
+    session->abandon();
   for (int i = 0; i < 100 && !d.state->live_sessions().empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   d.ioc.stop();

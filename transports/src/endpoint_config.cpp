@@ -1,5 +1,6 @@
 #include "phx/transports/endpoint_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@ struct option_spec {
   std::string help;
   std::string default_text;
   std::function<bool(std::string_view)> set; // false: value not acceptable
+  bool* flag = nullptr;                      // set: an option without a value
 };
 
 template <class Int>
@@ -33,9 +35,13 @@ std::function<bool(std::string_view)> integer_setter(Int& target, Int min_value)
 
 void print_usage(std::FILE* out, const char* program, const std::vector<option_spec>& specs) {
   std::fprintf(out, "usage: %s [options]\n\noptions (as --name VALUE or --name=VALUE):\n", program);
-  for (auto& spec : specs)
-    std::fprintf(out, "  --%-22s %s (default: %s)\n", (spec.name + " N").c_str(),
-                 spec.help.c_str(), spec.default_text.c_str());
+  for (auto& spec : specs) {
+    if (spec.flag)
+      std::fprintf(out, "  --%-22s %s\n", spec.name.c_str(), spec.help.c_str());
+    else
+      std::fprintf(out, "  --%-22s %s (default: %s)\n", (spec.name + " N").c_str(),
+                   spec.help.c_str(), spec.default_text.c_str());
+  }
   std::fprintf(out, "  --%-22s %s\n", "help", "print this and exit");
 }
 
@@ -53,6 +59,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   endpoint_config cfg;
   std::size_t idle_ms = static_cast<std::size_t>(cfg.idle_timeout.count());
   std::size_t request_ms = static_cast<std::size_t>(cfg.request_timeout.count());
+  std::size_t window_ms = static_cast<std::size_t>(cfg.longpoll_window.count());
   std::vector<option_spec> specs{
     {"host", "address to listen on", cfg.host,
      [&](std::string_view v) { cfg.host = std::string{v}; return !v.empty(); }},
@@ -82,6 +89,11 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
        std::string error;
        return detail::origin_policy::parse(v, error).has_value();
      }},
+    {"longpoll-window-ms", "how long a long-poll GET waits for frames (no poll for 1.5x: closed)",
+     std::to_string(window_ms), integer_setter(window_ms, std::size_t{100})},
+    {"secret-key-base", "secret (32+ characters) signing long-poll session tokens",
+     "generated at start",
+     [&](std::string_view v) { cfg.secret_key_base = std::string{v}; return v.size() >= 32; }},
     {"broadcast-api-key", "require Authorization: Bearer KEY on the HTTP broadcast API",
      "none (loopback clients only)",
      [&](std::string_view v) { cfg.broadcast_api_key = std::string{v}; return true; }},
@@ -95,11 +107,15 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
        return v == "debug" || v == "info" || v == "warning" || v == "error";
      }},
   };
-  for (auto& opt : extra)
-    specs.push_back({opt.name, opt.help, *opt.value, [target = opt.value](std::string_view v) {
-                       *target = std::string{v};
-                       return true;
-                     }});
+  for (auto& opt : extra) {
+    if (opt.flag)
+      specs.push_back({opt.name, opt.help, "", nullptr, opt.flag});
+    else
+      specs.push_back({opt.name, opt.help, *opt.value, [target = opt.value](std::string_view v) {
+                         *target = std::string{v};
+                         return true;
+                       }});
+  }
   const char* program = argc > 0 ? argv[0] : "phx";
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -116,6 +132,12 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
                              [&](const option_spec& s) { return s.name == name; });
     if (spec == specs.end())
       fail(program, specs, "unknown option --" + std::string{name});
+    if (spec->flag) {
+      if (eq != std::string_view::npos)
+        fail(program, specs, "option --" + std::string{name} + " takes no value");
+      *spec->flag = true;
+      continue;
+    }
     std::string_view value;
     if (eq != std::string_view::npos)
       value = arg.substr(eq + 1);
@@ -128,6 +150,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   }
   cfg.idle_timeout = std::chrono::milliseconds(idle_ms);
   cfg.request_timeout = std::chrono::milliseconds(request_ms);
+  cfg.longpoll_window = std::chrono::milliseconds(window_ms);
   return cfg;
 }
 

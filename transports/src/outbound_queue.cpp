@@ -7,15 +7,13 @@ namespace phx::detail {
 namespace {
 
 void note(outbound_queue::completed& done, const outbound_frame& f) {
-  done.pong = done.pong || f.op == ws::opcode::pong;
-  done.close = done.close || f.op == ws::opcode::close;
+  done.pong = done.pong || f.kind == outbound_kind::pong;
+  done.close = done.close || f.kind == outbound_kind::close;
 }
 
 } // namespace
 
 outbound_queue::admission outbound_queue::admit(outbound_frame& f, bool is_close) {
-  if (f.op == ws::opcode::text && f.payload.binary)
-    f.op = ws::opcode::binary;
   if (closed_)
     return admission::refused;
   if (is_close) {
@@ -34,7 +32,7 @@ outbound_queue::admission outbound_queue::admit(outbound_frame& f, bool is_close
   pending_.resize(keep);
   f = outbound_frame{frame::text(ws::close_payload(close_code::policy_violation,
                                                    "outbound queue full")),
-                     ws::opcode::close};
+                     outbound_kind::close};
   return admission::overflow;
 }
 

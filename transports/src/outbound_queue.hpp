@@ -8,11 +8,17 @@
 
 namespace phx::detail {
 
-/// One frame on its way to the client: the payload, its WebSocket opcode,
-/// and how many of its wire bytes (header included) are written already.
+/// What a queued frame is, whatever the transport carries it: a data frame
+/// (text or binary, as its payload says), an answer to a ping, or the end.
+enum class outbound_kind : std::uint8_t { data, pong, close };
+
+/// One frame on its way to the client: the payload, its kind, and how many
+/// of its wire bytes are written already. Sizes are those of a WebSocket
+/// frame (header plus payload); a long-poll session, which sends frames as
+/// JSON strings of about that size, counts them the same way.
 struct outbound_frame {
   frame payload;
-  ws::opcode op = ws::opcode::text;
+  outbound_kind kind = outbound_kind::data;
   std::size_t written = 0;
 
   std::size_t wire_size() const noexcept { return ws::wire_size(payload.size()); }
@@ -30,7 +36,8 @@ struct outbound_frame {
 ///   write that may stop anywhere) or all of them (take_batch, for an
 ///   asynchronous write that completes whole).
 ///
-/// Pure bookkeeping: the session owns the socket and the lock. bytes()
+/// Pure bookkeeping: the session owns the socket (or the waiting poll) and
+/// the lock. bytes()
 /// always equals the cost of the pending frames plus the batch's.
 class outbound_queue {
 public:
@@ -55,7 +62,7 @@ public:
   static std::size_t cost(const outbound_frame& f) noexcept { return f.wire_size() + frame_floor; }
 
   /// Applies the close rules and the bound to `f` (is_close: the caller's
-  /// own close frame). A binary payload gets the binary opcode.
+  /// own close frame).
   admission admit(outbound_frame& f, bool is_close);
   /// Appends an admitted frame (possibly written in part already).
   void push(outbound_frame f);

@@ -9,12 +9,15 @@
 #include <caf/actor_system.hpp>
 
 #include "phx/actors/router.hpp"
+#include "phx/actors/transport_set.hpp"
 #include "phx/actors/socket_handler.hpp"
 #include "phx/actors/supervision_counters.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
 #include "phx/transports/http_message.hpp"
 #include "http/origin_policy.hpp"
+#include "longpoll/longpoll_sessions.hpp"
+#include "longpoll/session_token.hpp"
 
 namespace phx::detail {
 
@@ -25,6 +28,7 @@ struct socket_mount {
   std::string path; ///< "/socket"
   std::shared_ptr<socket_handler> handler;
   std::shared_ptr<const router> routes;
+  transport_set transports; ///< which of `<path>/websocket`, `<path>/longpoll` it serves
 };
 
 struct static_mount {
@@ -42,8 +46,9 @@ struct http_route {
 /// fixed before start(); only the live-session table changes afterwards.
 struct server_state {
   server_state(const endpoint_config& cfg, caf::actor_system& sys, phx::pubsub ps,
-               origin_policy origins)
-    : config(cfg), system(sys), pubsub(std::move(ps)), origins(std::move(origins)) {}
+               origin_policy origins, std::string_view secret_key_base)
+    : config(cfg), system(sys), pubsub(std::move(ps)), origins(std::move(origins)),
+      tokens(secret_key_base) {}
 
   const endpoint_config& config;
   caf::actor_system& system;
@@ -54,6 +59,10 @@ struct server_state {
   std::vector<socket_mount> sockets;
   std::vector<static_mount> statics;
   std::vector<http_route> routes;
+  /// Signs and checks long-poll session tokens.
+  session_token tokens;
+  /// Live long-poll sessions, by id.
+  longpoll_sessions longpolls;
 
   // Live WebSocket sessions, so that shutdown can close each one.
   void add_session(websocket_session* key, std::weak_ptr<websocket_session> session);

@@ -6,17 +6,17 @@
 
 using phx::detail::outbound_frame;
 using phx::detail::outbound_queue;
-using phx::detail::ws::opcode;
+using phx::detail::outbound_kind;
 using admission = outbound_queue::admission;
 
 namespace {
 
 outbound_frame text(std::size_t size) {
-  return outbound_frame{phx::frame::text(std::string(size, 'x')), opcode::text};
+  return outbound_frame{phx::frame::text(std::string(size, 'x')), outbound_kind::data};
 }
 
 outbound_frame pong() {
-  return outbound_frame{phx::frame::text("p"), opcode::pong};
+  return outbound_frame{phx::frame::text("p"), outbound_kind::pong};
 }
 
 // Admits and pushes `f`; the admission.
@@ -55,12 +55,12 @@ TEST_CASE("past the bound, unstarted frames go and a 1008 close takes their plac
   REQUIRE(add(q, text(300)) == admission::accepted);
   auto big = text(600);
   CHECK(q.admit(big, false) == admission::overflow);
-  CHECK(big.op == opcode::close);
+  CHECK(big.kind == outbound_kind::close);
   CHECK(*big.payload.bytes == phx::detail::ws::close_payload(phx::close_code::policy_violation,
                                                              "outbound queue full"));
   q.push(std::move(big));
   REQUIRE(q.pending().size() == 1);
-  CHECK(q.pending().front().op == opcode::close);
+  CHECK(q.pending().front().kind == outbound_kind::close);
   CHECK(q.closed());
   CHECK(q.bytes() == counted(q));
   auto late = text(1);
@@ -80,7 +80,7 @@ TEST_CASE("a frame partly on the wire survives an overflow, and the batch stays 
   CHECK(add(q, text(600)) == admission::overflow);
   REQUIRE(q.pending().size() == 2); // the started frame, then the close
   CHECK(q.pending()[0].written == 10);
-  CHECK(q.pending()[1].op == opcode::close);
+  CHECK(q.pending()[1].kind == outbound_kind::close);
   CHECK(q.bytes() == counted(q));
   auto done = q.batch_written();
   CHECK_FALSE(done.close);
@@ -90,12 +90,12 @@ TEST_CASE("a frame partly on the wire survives an overflow, and the batch stays 
 TEST_CASE("a close frame is accepted once and frames queued before it stay ahead") {
   outbound_queue q{1 << 20};
   REQUIRE(add(q, text(5)) == admission::accepted);
-  auto close = outbound_frame{phx::frame::text(std::string{"\x03\xe8", 2}), opcode::close};
+  auto close = outbound_frame{phx::frame::text(std::string{"\x03\xe8", 2}), outbound_kind::close};
   CHECK(add(q, close, true) == admission::accepted);
   CHECK(q.closed());
   CHECK(add(q, text(5)) == admission::refused);
   REQUIRE(q.pending().size() == 2);
-  CHECK(q.pending()[0].op == opcode::text);
+  CHECK(q.pending()[0].kind == outbound_kind::data);
   REQUIRE(q.take_batch());
   auto done = q.batch_written();
   CHECK(done.close);
@@ -121,17 +121,18 @@ TEST_CASE("a gathered write that stops anywhere: done frames leave, the cut one 
   CHECK(q.bytes() == 0);
 }
 
-TEST_CASE("batches take every pending frame and report pongs while binary payloads get their opcode") {
+TEST_CASE("batches take every pending frame, binary ones included, and report pongs") {
   outbound_queue q{1 << 20};
   CHECK_FALSE(q.take_batch());
   auto bin = outbound_frame{phx::frame{std::make_shared<const std::string>("\x01\x02"), true},
-                            opcode::text};
+                            outbound_kind::data};
   add(q, std::move(bin));
   add(q, pong());
   REQUIRE(q.take_batch());
   CHECK(q.pending().empty());
   REQUIRE(q.batch().size() == 2);
-  CHECK(q.batch()[0].op == opcode::binary);
+  CHECK(q.batch()[0].kind == outbound_kind::data);
+  CHECK(q.batch()[0].payload.binary);
   add(q, text(1)); // queued while the batch is written
   auto done = q.batch_written();
   CHECK(done.pong);

@@ -10,6 +10,8 @@
 #include "http/http_request_checks.hpp"
 #include "http/query_params.hpp"
 #include "http/static_files.hpp"
+#include "longpoll/longpoll_handler.hpp"
+#include "socket_connect.hpp"
 #include "websocket/websocket_handshake.hpp"
 #include "websocket/websocket_session.hpp"
 
@@ -150,11 +152,28 @@ void http_session::serve() {
   auto [path, query] = split_target(req.target());
   if (websocket::is_upgrade(req)) {
     for (auto& mount : state_->sockets)
-      if (path == mount.path + "/websocket")
+      if (mount.transports.contains(transport::websocket) && path == mount.path + "/websocket")
         return upgrade(req, query, mount);
     return write(text_response(req, http::status::not_found, "no socket mounted here\n"));
   }
+  for (auto& mount : state_->sockets)
+    if (mount.transports.contains(transport::longpoll) && path == mount.path + "/longpoll")
+      return longpoll(req, query, mount);
   write(handle(req, path, query));
+}
+
+void http_session::longpoll(const request& req, std::string_view query,
+                            const socket_mount& mount) {
+  beast::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  // A poll may be answered from any thread: the answer is written here.
+  auto respond = [self = shared_from_this()](response res) {
+    net::post(self->stream_.get_executor(),
+              [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+  };
+  serve_longpoll(longpoll_request{req, query, mount, state_, stream_.get_executor(),
+                                  ec ? std::string{} : peer.address().to_string(),
+                                  std::move(respond)});
 }
 
 void http_session::refuse(http::status status, std::string_view why) {
@@ -205,35 +224,12 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
     else if (item.compare(0, bearer_prefix.size(), bearer_prefix) == 0)
       info->auth_token = decode_base64(std::string_view{item}.substr(bearer_prefix.size()));
   }
-  socket sock{info};
-  bool accepted = false;
-  std::optional<std::string> id;
-  try {
-    accepted = mount.handler->connect(params, sock);
-    if (accepted)
-      id = mount.handler->id(sock);
-  } catch (const std::exception& e) {
-    log(log_level::error, "socket handler at ", mount.path, " threw in connect: ", e.what());
-    accepted = false;
-  }
-  if (!accepted) {
-    log(log_level::info, "connect refused on ", mount.path, " for ", info->peer_address);
+  auto accepted = connect_socket(mount, params, std::move(info));
+  if (!accepted)
     return write(text_response(req, http::status::forbidden, ""));
-  }
   auto session = std::make_shared<websocket_session>(stream_.release_socket(), state_);
-  connection_setup setup;
-  setup.sink = session;
-  setup.format = format;
-  setup.base = std::move(sock);
-  setup.id = std::move(id);
-  setup.routes = mount.routes;
-  setup.pubsub = state_->pubsub;
-  setup.limits.max_channels = state_->config.max_channels;
-  setup.limits.max_held_frames = state_->config.max_held_frames;
-  setup.limits.max_json_depth = state_->config.max_json_depth;
-  setup.counters = state_->supervision;
-  setup.transport = transport::websocket;
-  auto connection = spawn_connection(state_->system, std::move(setup));
+  auto connection = start_connection(*state_, mount, session, *format, std::move(*accepted),
+                                     transport::websocket);
   session->start(std::move(connection),
                  switching_protocols(req[http::field::sec_websocket_key], subprotocol));
 }
@@ -241,7 +237,7 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
 http_session::response http_session::handle(const request& req, std::string_view path,
                                              std::string_view query) {
   for (auto& mount : state_->sockets)
-    if (path == mount.path + "/websocket")
+    if (mount.transports.contains(transport::websocket) && path == mount.path + "/websocket")
       return text_response(req, http::status::bad_request, "WebSocket upgrade required\n");
   bool path_known = false;
   for (auto& route : state_->routes) {
@@ -303,6 +299,8 @@ http_session::response http_session::handle(const request& req, std::string_view
 void http_session::write(response res) {
   auto sp = std::make_shared<response>(std::move(res));
   bool close = sp->need_eof();
+  // A fresh bound: a long-poll answer comes after the reading's has passed.
+  stream_.expires_after(state_->config.request_timeout);
   http::async_write(stream_, *sp,
                     [self = shared_from_this(), sp, close](beast::error_code ec, std::size_t n) {
                       self->on_write(close, ec, n);

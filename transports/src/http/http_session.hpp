@@ -14,7 +14,9 @@ namespace phx::detail {
 
 /// One HTTP connection: reads requests (keep-alive), hands WebSocket upgrades
 /// of a mounted socket to websocket_session after the socket handler's
-/// connect, and answers the rest from routes and static files.
+/// connect, long-poll requests to the long-poll transport (whose answer may
+/// come later, from another thread), and answers the rest from routes and
+/// static files.
 ///
 /// A request is read in two steps, head then body, so that a head which
 /// cannot be served safely (no Host, ambiguous framing, a body over the
@@ -43,6 +45,8 @@ private:
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
   void linger();
   void drain();
+  // Hands a request to <mount>/longpoll to the long-poll transport.
+  void longpoll(const request& req, std::string_view query, const socket_mount& mount);
   // Upgrades to a WebSocket, or answers why not (400, 403, 404).
   void upgrade(const request& req, std::string_view query, const socket_mount& mount);
   response handle(const request& req, std::string_view path, std::string_view query);

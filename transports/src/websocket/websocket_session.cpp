@@ -188,7 +188,7 @@ void websocket_session::on_ping(std::string&& payload) {
       next_pong_ = std::make_unique<std::string>(std::move(payload));
     return;
   }
-  pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), ws::opcode::pong}, false);
+  pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), outbound_kind::pong}, false);
 }
 
 void websocket_session::pong_written_locked() {
@@ -196,7 +196,7 @@ void websocket_session::pong_written_locked() {
   if (next_pong_) {
     auto payload = std::move(*next_pong_);
     next_pong_.reset(); // a flood's one allocation goes with it
-    pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), ws::opcode::pong},
+    pong_waiting_ = enqueue_locked(outgoing{frame::text(std::move(payload)), outbound_kind::pong},
                                    false);
   }
   if (!pong_waiting_)
@@ -209,7 +209,7 @@ void websocket_session::on_close(std::optional<std::uint16_t> code) {
     return finish("closing handshake done");
   // Echo the client's close (RFC 6455 5.5.1); finish once it is written.
   auto echo = code ? static_cast<close_code>(*code) : close_code::normal;
-  enqueue(outgoing{frame::text(ws::close_payload(echo, "")), ws::opcode::close}, true);
+  enqueue(outgoing{frame::text(ws::close_payload(echo, "")), outbound_kind::close}, true);
 }
 
 void websocket_session::frame_consumed() {
@@ -223,20 +223,20 @@ void websocket_session::frame_consumed() {
 // -- writing ------------------------------------------------------------------
 
 void websocket_session::send(frame f) {
-  enqueue(outgoing{std::move(f), ws::opcode::text}, false);
+  enqueue(outgoing{std::move(f), outbound_kind::data}, false);
 }
 
 void websocket_session::close(close_code code, std::string reason) {
-  enqueue(outgoing{frame::text(ws::close_payload(code, reason)), ws::opcode::close}, true);
+  enqueue(outgoing{frame::text(ws::close_payload(code, reason)), outbound_kind::close}, true);
 }
 
 bool websocket_session::defer(frame f) {
-  outgoing out{std::move(f), ws::opcode::text};
+  outgoing out{std::move(f), outbound_kind::data};
   std::lock_guard<std::mutex> guard{mtx_};
   if (!admit_locked(out, false))
     return false;
   out_.push(std::move(out));
-  if (out_.pending().back().op == ws::opcode::close) { // the outbound bound was hit
+  if (out_.pending().back().kind == outbound_kind::close) { // the outbound bound was hit
     schedule_close_locked();
     return false;
   }
@@ -283,7 +283,7 @@ void websocket_session::enqueue(outgoing out, bool is_close) {
 bool websocket_session::enqueue_locked(outgoing out, bool is_close) {
   if (!admit_locked(out, is_close))
     return false;
-  bool is_close_frame = out.op == ws::opcode::close;
+  bool is_close_frame = out.kind == outbound_kind::close;
   if (!is_close_frame && writer_ == writer::sender && !is(phase::handshake)) {
     // Nothing queued or in flight: write from this thread now. Skipping the
     // hop to the strand and back saves a push or a reply two thread wake-ups.
@@ -313,12 +313,24 @@ void websocket_session::start_close_clock() {
   arm_timer(clock::now() + close_timeout);
 }
 
+ws::opcode websocket_session::opcode_of(const outgoing& out) noexcept {
+  switch (out.kind) {
+    case outbound_kind::pong:
+      return ws::opcode::pong;
+    case outbound_kind::close:
+      return ws::opcode::close;
+    case outbound_kind::data:
+      break;
+  }
+  return out.payload.binary ? ws::opcode::binary : ws::opcode::text;
+}
+
 std::array<net::const_buffer, 2> websocket_session::wire_parts(const outgoing& out,
                                                                std::uint8_t* header) noexcept {
   // The header (encoded into `header`) and the payload, less what is written.
   auto size = out.payload.size();
   std::array<net::const_buffer, 2> parts{
-    net::const_buffer{header, ws::encode_header(out.op, size, header)},
+    net::const_buffer{header, ws::encode_header(opcode_of(out), size, header)},
     net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
   auto skip = out.written;
   for (auto& part : parts) {
@@ -343,7 +355,7 @@ void websocket_session::write_queued_locked() {
   iovec parts[2 * max_frames];
   std::size_t count = 0, frames = 0;
   for (auto& out : out_.pending()) {
-    if (frames == max_frames || out.op == ws::opcode::close)
+    if (frames == max_frames || out.kind == outbound_kind::close)
       break;
     count += append_iovecs(wire_parts(out, headers[frames]), parts + count);
     ++frames;

@@ -81,6 +81,7 @@ private:
   // waits to be written.
   bool must_pause_reading();
   void resume_reading();
+  static ws::opcode opcode_of(const outgoing& out) noexcept;
   static std::array<boost::asio::const_buffer, 2> wire_parts(const outgoing& out,
                                                             std::uint8_t* header) noexcept;
   std::size_t write_now(const outgoing& out) noexcept;

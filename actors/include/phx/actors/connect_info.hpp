@@ -8,12 +8,13 @@ namespace phx {
 /// What the transport knew of the client when it connected (a subset of
 /// Phoenix's connect_info).
 struct connect_info {
-  /// "websocket" (later also "longpoll").
+  /// "websocket" or "longpoll".
   std::string transport;
   /// The peer's address, e.g. "127.0.0.1".
   std::string peer_address;
-  /// The token of the JS client's `authToken` option (Sec-WebSocket-Protocol
-  /// `base64url.bearer.phx.<token>`), decoded.
+  /// The token of the JS client's `authToken` option: over WebSocket from
+  /// Sec-WebSocket-Protocol `base64url.bearer.phx.<token>` (decoded), over
+  /// long-poll from the `X-Phoenix-AuthToken` header.
   std::optional<std::string> auth_token;
   /// The request's User-Agent header, if any.
   std::string user_agent;

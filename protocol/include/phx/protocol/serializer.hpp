@@ -72,7 +72,7 @@ protected:
 };
 
 /// Number of serializers the library ships (the bound of `serializer::index`).
-inline constexpr std::size_t serializer_count = 2;
+inline constexpr std::size_t serializer_count = 3;
 
 /// Phoenix's V1 JSON object frames (vsn 1.0.x).
 const serializer& v1_json_serializer() noexcept;
@@ -80,10 +80,15 @@ const serializer& v1_json_serializer() noexcept;
 /// Phoenix's V2 JSON array frames (vsn 2.0.x), the stock JS client's format.
 const serializer& v2_json_serializer() noexcept;
 
+/// V2 JSON for a transport that carries text only (long-poll): it decodes
+/// binary pushes like V2, but encoding raw bytes throws, so that a binary
+/// broadcast skips its subscribers as it skips V1 clients.
+const serializer& v2_json_text_serializer() noexcept;
+
 /// Picks the serializer for a client's `vsn` query parameter as Phoenix does:
-/// absent means 1.0.0, `~> 1.0.0` is V1, `~> 2.0.0` is V2.
-/// Returns nullptr for a vsn that is not full semver or matches nothing,
-/// which the transport answers with HTTP 403.
-const serializer* serializer_for_vsn(std::string_view vsn) noexcept;
+/// absent means 1.0.0, `~> 1.0.0` is V1, `~> 2.0.0` is V2 (its text-only
+/// form when `text_only`). Returns nullptr for a vsn that is not full semver
+/// or matches nothing, which the transport answers with HTTP 403.
+const serializer* serializer_for_vsn(std::string_view vsn, bool text_only = false) noexcept;
 
 } // namespace phx

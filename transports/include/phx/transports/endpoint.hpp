@@ -8,6 +8,7 @@
 
 #include "phx/actors/socket_handler.hpp"
 #include "phx/actors/supervision_counters.hpp"
+#include "phx/actors/transport_set.hpp"
 #include "phx/protocol/json.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
@@ -16,8 +17,8 @@
 namespace phx {
 
 /// The server: an HTTP listener that mounts sockets (WebSocket transport at
-/// `<path>/websocket`), static files and HTTP routes, over one CAF actor
-/// system and one pubsub registry.
+/// `<path>/websocket`, long-poll at `<path>/longpoll`), static files and
+/// HTTP routes, over one CAF actor system and one pubsub registry.
 ///
 ///     phx::endpoint ep{phx::endpoint_config::from_args(argc, argv)};
 ///     ep.socket<user_socket>("/socket");
@@ -32,8 +33,11 @@ public:
   endpoint(const endpoint&) = delete;
   endpoint& operator=(const endpoint&) = delete;
 
-  /// Mounts a socket handler at `path` (e.g. "/socket").
-  endpoint& socket(std::string path, std::shared_ptr<socket_handler> handler);
+  /// Mounts a socket handler at `path` (e.g. "/socket"): WebSocket at
+  /// `<path>/websocket`, long-poll at `<path>/longpoll`, or only the
+  /// `transports` named.
+  endpoint& socket(std::string path, std::shared_ptr<socket_handler> handler,
+                   transport_set transports = {});
 
   template <class Handler, class... Ts>
   endpoint& socket(std::string path, Ts&&... xs) {

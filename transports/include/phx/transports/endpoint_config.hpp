@@ -8,11 +8,14 @@
 
 namespace phx {
 
-/// An extra command-line option an app declares (e.g. "--www DIR").
+/// An extra command-line option an app declares: "--www DIR" (`value`
+/// receives the text and holds the default), or a flag without a value,
+/// "--no-websocket" (`flag` becomes true).
 struct cli_option {
   std::string name;  ///< without dashes: "www"
   std::string help;
-  std::string* value; ///< receives the text; keeps its value as the default
+  std::string* value = nullptr;
+  bool* flag = nullptr;
 };
 
 /// Everything an endpoint can be told, with documented defaults (Phoenix's
@@ -50,6 +53,13 @@ struct endpoint_config {
   /// comma-separated list such as "//example.com,https://*.example.org".
   /// A refused origin gets 403. Requests without Origin always pass.
   std::string check_origin = "host";
+  /// How long a long-poll GET waits for frames before it answers 204.
+  /// A session that has not polled for 1.5 times this long is closed.
+  std::chrono::milliseconds longpoll_window{10000};
+  /// Secret that signs long-poll session tokens (HMAC-SHA256), at least 32
+  /// characters. Empty: one is generated at start, with a warning, and
+  /// tokens do not survive a restart.
+  std::string secret_key_base;
   /// When set, the HTTP broadcast API requires `Authorization: Bearer <key>`
   /// (from any address); when empty, it answers loopback clients only.
   std::string broadcast_api_key;
