@@ -1,7 +1,8 @@
 // Browser end-to-end test of the chat demo: Debian's chromium, driven by
 // playwright-core, opens the page served by phx-chat as two users and checks
-// that a message typed by one shows up for both, and that a later page sees
-// the room's history.
+// that a message typed by one shows up for both, that a later page sees
+// the room's history, and that a page forced onto long-poll chats with a
+// WebSocket page.
 //
 //   node --test tests/e2e/            (PHX_CHAT_BIN overrides the binary)
 import { test, before, after } from 'node:test';
@@ -41,7 +42,7 @@ after(async () => {
 });
 
 /** A fresh browser context (its own cookies and storage) on the chat page. */
-async function openChat(label) {
+async function openChat(label, query = '') {
   const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
   context.setDefaultTimeout(WAIT);
   const page = await context.newPage();
@@ -50,8 +51,17 @@ async function openChat(label) {
   page.on('console', (msg) => {
     if (msg.type() === 'error') page.errors.push(`${msg.text()} (${msg.location().url})`);
   });
+  // How the page talks to the server: HTTP requests under /socket/ (long-poll)
+  // and WebSockets opened (Chromium reports those apart from requests).
+  page.socketRequests = [];
+  page.webSockets = [];
+  page.on('request', (req) => {
+    const { pathname } = new URL(req.url());
+    if (pathname.startsWith('/socket/')) page.socketRequests.push(`${req.method()} ${pathname}`);
+  });
+  page.on('websocket', (ws) => page.webSockets.push(new URL(ws.url()).pathname));
   pages.push({ label, page });
-  await page.goto(`http://${HOST}:${server.port}/`, { timeout: WAIT });
+  await page.goto(`http://${HOST}:${server.port}/${query}`, { timeout: WAIT });
   return page;
 }
 
@@ -203,4 +213,52 @@ test('a page joining later sees the room\'s history first', { timeout: TEST_TIME
   assert.equal(bodies.length, 3, `history then the live message, got ${JSON.stringify(bodies)}`);
   assert.ok(bodies[2].includes('live in the attic'));
   assert.deepEqual(frank.errors, [], 'no errors on frank\'s page');
+}));
+
+test('a page forced onto long-poll chats with a WebSocket page', { timeout: TEST_TIMEOUT }, withDiagnostics(async () => {
+  const gina = await openChat('gina');                          // WebSocket
+  await joinRoom(gina, 'gina', 'cellar');
+  await gina.fill('#body', 'before the long-poll page');
+  await gina.press('#body', 'Enter');
+  await waitForMessage(gina, 'gina', 'before the long-poll page');
+
+  const hal = await openChat('hal', '?transport=longpoll');
+  await joinRoom(hal, 'hal', 'cellar');
+  await waitForStatus(hal, 'connected');
+  await gina.locator('#messages .system', { hasText: 'hal joined' }).waitFor({ timeout: WAIT });
+
+  // The history reaches the long-poll page too.
+  const history = hal.locator('#messages .msg.history');
+  await history.first().waitFor({ timeout: WAIT });
+  const past = await history.allTextContents();
+  assert.equal(past.length, 1, `one remembered message, got ${JSON.stringify(past)}`);
+  assert.ok(past[0].includes('gina') && past[0].includes('before the long-poll page'), past[0]);
+
+  await hal.fill('#body', 'hello over long-poll');
+  await hal.press('#body', 'Enter');
+  await waitForMessage(gina, 'hal', 'hello over long-poll');
+  await waitForMessage(hal, 'hal', 'hello over long-poll');
+
+  await gina.fill('#body', 'hello over websocket');
+  await gina.click('#send');
+  await waitForMessage(hal, 'gina', 'hello over websocket');
+  await waitForMessage(gina, 'gina', 'hello over websocket');
+
+  // Each message arrived exactly once, in order, for both.
+  for (const page of [gina, hal]) {
+    const bodies = await messageBodies(page);
+    assert.equal(bodies.length, 3, `three messages, got ${JSON.stringify(bodies)}`);
+    assert.ok(bodies[1].includes('hello over long-poll') && bodies[2].includes('hello over websocket'));
+  }
+
+  // hal really polled (GET) and sent (POST) over long-poll, and never opened a WebSocket.
+  assert.deepEqual(hal.webSockets, [], 'no WebSocket on the long-poll page');
+  const kinds = new Set(hal.socketRequests);
+  assert.deepEqual([...kinds].sort(), ['GET /socket/longpoll', 'POST /socket/longpoll'],
+                   `long-poll requests only, got ${JSON.stringify(hal.socketRequests)}`);
+  // gina stayed on the WebSocket.
+  assert.deepEqual(gina.webSockets, ['/socket/websocket']);
+  assert.deepEqual(gina.socketRequests, [], 'no long-poll request on the WebSocket page');
+  assert.deepEqual(gina.errors, [], 'no errors on gina\'s page');
+  assert.deepEqual(hal.errors, [], 'no errors on hal\'s page');
 }));

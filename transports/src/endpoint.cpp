@@ -1,8 +1,10 @@
 #include "phx/transports/endpoint.hpp"
 
 #include <future>
+#include <optional>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -82,6 +84,9 @@ struct endpoint::impl {
   phx::pubsub pubsub;
   std::shared_ptr<detail::server_state> state;
   std::shared_ptr<detail::listener> listener;
+  // Keeps the I/O threads running while nothing is pending for a moment
+  // (between a stopped listener and the last answers of stop()).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   bool started = false;
 };
@@ -165,6 +170,7 @@ std::uint16_t endpoint::start() {
     d.ioc, net::ip::tcp::endpoint{address, d.config.port}, d.state);
   d.listener->run();
   d.started = true;
+  d.work.emplace(d.ioc.get_executor());
   for (unsigned i = 0; i < d.config.io_threads; ++i)
     d.threads.emplace_back([&d] { d.ioc.run(); });
   return d.listener->port();
@@ -183,8 +189,10 @@ void endpoint::stop() {
   // client to reconnect, and the channels terminate.
   for (auto& session : d.state->longpolls.all())
     session->abandon();
-  for (int i = 0; i < 100 && !d.state->live_sessions().empty(); ++i)
+  for (int i = 0; i < 100 && (!d.state->live_sessions().empty()
+                              || d.state->longpoll_answers_unwritten > 0); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  d.work.reset();
   d.ioc.stop();
   for (auto& t : d.threads)
     t.join();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,9 @@ struct server_state {
   session_token tokens;
   /// Live long-poll sessions, by id.
   longpoll_sessions longpolls;
+  /// Long-poll answers handed to an HTTP connection and not yet written:
+  /// shutdown lets them go out.
+  std::atomic<int> longpoll_answers_unwritten{0};
 
   // Live WebSocket sessions, so that shutdown can close each one.
   void add_session(websocket_session* key, std::weak_ptr<websocket_session> session);

@@ -5,6 +5,10 @@ const $ = (id) => document.getElementById(id);
 const nameInput = $("name"), roomInput = $("room"), bodyInput = $("body");
 const messages = $("messages"), status = $("status"), roomLabel = $("room-label");
 
+// `?transport=longpoll` forces Phoenix's long-poll transport; otherwise WebSocket.
+const transport = new URLSearchParams(location.search).get("transport") === "longpoll"
+  ? Phoenix.LongPoll : WebSocket;
+
 let socket = null, socketName = null;  // one socket per name: the name is in its params
 let channel = null;                    // the room we are in
 
@@ -45,7 +49,7 @@ function setCanSend(on) {
 
 function connect(name) {
   if (socket) socket.disconnect();
-  const s = socket = new Phoenix.Socket("/socket", { params: { name } });
+  const s = socket = new Phoenix.Socket("/socket", { transport, params: { name } });
   socketName = name;
   // The client reconnects (and rejoins the channel) by itself, so these only
   // update the indicator. `s === socket` ignores a replaced socket's late close.

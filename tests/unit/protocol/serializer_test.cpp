@@ -154,3 +154,28 @@ TEST_CASE("V1 has no binary frames and a malformed V2 binary frame is invalid da
   CHECK_FALSE(bad.ok());
   CHECK(bad.code == phx::close_code::invalid_payload);
 }
+
+TEST_CASE("text-only V2 (long-poll) reads binary pushes but cannot write bytes") {
+  auto& text = phx::v2_json_text_serializer();
+  CHECK(phx::serializer_for_vsn("2.0.0", true) == &text);
+  CHECK(phx::serializer_for_vsn("1.0.0", true) == &phx::v1_json_serializer());
+  CHECK(phx::serializer_for_vsn("3.0.0", true) == nullptr);
+  // Its own index: a broadcast caches one encoding per serializer.
+  CHECK(text.index() != phx::v2_json_serializer().index());
+  CHECK(text.index() != phx::v1_json_serializer().index());
+  CHECK(text.index() < phx::serializer_count);
+
+  auto decoded = text.decode(raw("\x00\x00\x00\x01\x01" "te" "\x07"), true);
+  REQUIRE(decoded.ok());
+  CHECK(decoded.msg.payload == phx::json::binary({0x07}));
+
+  auto bytes = phx::json::binary({1, 2});
+  CHECK_THROWS_AS(text.encode_reply("1", "1", "t", "ok", bytes), std::invalid_argument);
+  CHECK_THROWS_AS(text.encode_broadcast("t", "e", bytes), std::invalid_argument);
+  CHECK_THROWS_AS(text.encode(phx::message{"1", nullptr, "t", "e", bytes}), std::invalid_argument);
+  // JSON is written exactly as V2 writes it.
+  phx::message msg{"1", "2", "room:1", "ping", phx::json{{"a", 1}}};
+  CHECK(*text.encode(msg).bytes == *phx::v2_json_serializer().encode(msg).bytes);
+  CHECK(*text.encode_reply("1", "2", "t", "ok", phx::json::object()).bytes
+        == *phx::v2_json_serializer().encode_reply("1", "2", "t", "ok", phx::json::object()).bytes);
+}

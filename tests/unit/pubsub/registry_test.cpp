@@ -85,6 +85,38 @@ TEST_CASE_FIXTURE(fixture, "a broadcast is encoded once and the same frame reach
   self->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE_FIXTURE(fixture, "bytes reach binary-capable subscribers, V1 and text-only ones are skipped") {
+  auto v2 = sys.spawn<idle_subscriber>();
+  auto v1 = sys.spawn<idle_subscriber>();
+  auto text_only = sys.spawn<idle_subscriber>();
+  auto sink_v2 = std::make_shared<recording_sink>();
+  auto sink_v1 = std::make_shared<recording_sink>();
+  auto sink_text = std::make_shared<recording_sink>();
+  ps.subscribe("room:b", fastlane(v2, sink_v2));
+  ps.subscribe("room:b", phx::subscription{v1, sink_v1, &phx::v1_json_serializer(), nullptr});
+  ps.subscribe("room:b",
+               phx::subscription{text_only, sink_text, &phx::v2_json_text_serializer(), nullptr});
+  REQUIRE(await_count("room:b", 3));
+  REQUIRE_FALSE(ps.broadcast("room:b", "shout", json::binary({0x00, 0xff, 0x01})));
+  REQUIRE_FALSE(ps.broadcast("room:b", "shout", json{{"n", 2}}));
+  // The JSON broadcast after the bytes reaches all three: had the bytes
+  // reached V1 or text-only sinks, they would hold two frames.
+  auto got_v2 = sink_v2->wait_for(2);
+  auto got_v1 = sink_v1->wait_for(1);
+  auto got_text = sink_text->wait_for(1);
+  REQUIRE(got_v2.size() == 2);
+  CHECK(got_v2[0].binary);
+  CHECK_FALSE(got_v2[1].binary);
+  REQUIRE(got_v1.size() == 1);
+  CHECK(json::parse(*got_v1[0].bytes)["payload"] == json{{"n", 2}});
+  REQUIRE(got_text.size() == 1);
+  CHECK(json::parse(*got_text[0].bytes)[4] == json{{"n", 2}});
+  // Text-only V2 encodes JSON exactly as V2 does.
+  CHECK(*got_text[0].bytes == *got_v2[1].bytes);
+  for (auto& who : {v2, v1, text_only})
+    self->send_exit(who, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE_FIXTURE(fixture, "broadcast_from skips the sender only") {
   auto a = sys.spawn<idle_subscriber>();
   auto b = sys.spawn<idle_subscriber>();

@@ -8,12 +8,13 @@
 
 namespace {
 
-phx::endpoint_config parse(std::vector<std::string> args) {
+phx::endpoint_config parse(std::vector<std::string> args,
+                           const std::vector<phx::cli_option>& extra = {}) {
   args.insert(args.begin(), "app");
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
-  return phx::endpoint_config::from_args(static_cast<int>(argv.size()), argv.data());
+  return phx::endpoint_config::from_args(static_cast<int>(argv.size()), argv.data(), extra);
 }
 
 } // namespace
@@ -51,4 +52,29 @@ TEST_CASE("endpoint options: JSON depth, request timeout, origin check, broadcas
   // Other options keep their defaults.
   CHECK(cfg.port == 4000);
   CHECK(cfg.idle_timeout == std::chrono::milliseconds{60000});
+}
+
+TEST_CASE("endpoint options: the long-poll window and secret, and an app's flags and values") {
+  auto defaults = parse({});
+  CHECK(defaults.longpoll_window == std::chrono::milliseconds{10000});
+  CHECK(defaults.secret_key_base.empty());
+  std::string secret(40, 's');
+  bool only_longpoll = false;
+  bool other_flag = false;
+  std::string www = "www";
+  auto cfg = parse({"--longpoll-window-ms=250", "--no-websocket", "--secret-key-base", secret,
+                    "--www", "public"},
+                   {{"no-websocket", "flag", nullptr, &only_longpoll},
+                    {"other", "flag", nullptr, &other_flag},
+                    {"www", "value", &www}});
+  CHECK(cfg.longpoll_window == std::chrono::milliseconds{250});
+  CHECK(cfg.secret_key_base == secret);
+  CHECK(only_longpoll);
+  CHECK_FALSE(other_flag); // a flag not given stays false
+  CHECK(www == "public");
+  // A flag takes no value: what follows it is the next option.
+  bool flag = false;
+  auto next = parse({"--no-websocket", "--port", "7"}, {{"no-websocket", "f", nullptr, &flag}});
+  CHECK(flag);
+  CHECK(next.port == 7);
 }

@@ -168,8 +168,10 @@ void http_session::longpoll(const request& req, std::string_view query,
   auto peer = stream_.socket().remote_endpoint(ec);
   // A poll may be answered from any thread: the answer is written here.
   auto respond = [self = shared_from_this()](response res) {
-    net::post(self->stream_.get_executor(),
-              [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    ++self->state_->longpoll_answers_unwritten;
+    net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+      self->write(std::move(res), [self] { --self->state_->longpoll_answers_unwritten; });
+    });
   };
   serve_longpoll(longpoll_request{req, query, mount, state_, stream_.get_executor(),
                                   ec ? std::string{} : peer.address().to_string(),
@@ -296,13 +298,16 @@ http_session::response http_session::handle(const request& req, std::string_view
   return text_response(req, http::status::not_found, "not found\n");
 }
 
-void http_session::write(response res) {
+void http_session::write(response res, std::function<void()> written) {
   auto sp = std::make_shared<response>(std::move(res));
   bool close = sp->need_eof();
   // A fresh bound: a long-poll answer comes after the reading's has passed.
   stream_.expires_after(state_->config.request_timeout);
   http::async_write(stream_, *sp,
-                    [self = shared_from_this(), sp, close](beast::error_code ec, std::size_t n) {
+                    [self = shared_from_this(), sp, close,
+                     written = std::move(written)](beast::error_code ec, std::size_t n) {
+                      if (written)
+                        written();
                       self->on_write(close, ec, n);
                     });
 }

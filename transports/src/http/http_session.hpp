@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -41,7 +42,8 @@ private:
   void serve();
   // Answers `status` with `why` and closes the connection.
   void refuse(boost::beast::http::status status, std::string_view why);
-  void write(response res);
+  // Writes `res`; `written` (if any) runs once the write is over, well or not.
+  void write(response res, std::function<void()> written = {});
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
   void linger();
   void drain();
