@@ -1,5 +1,6 @@
-// Query strings (the connect params of every socket) and the base64 of the
-// bearer subprotocol. parse_query nests `a[b][c]` keys into JSON that the
+// Query strings (the connect params of every socket), the base64 of the
+// bearer subprotocol and of long-poll's binary lines, and long-poll session
+// tokens (which only verify when this endpoint signed them). parse_query nests `a[b][c]` keys into JSON that the
 // server copies and dumps (recursively), so a deep key must stay flat past
 // the limit: the property is that the result never nests deeper than it.
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include "fuzz_util.hpp"
 #include "phx/protocol/serializer.hpp"
 #include "http/query_params.hpp"
+#include "longpoll/session_token.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input{reinterpret_cast<const char*>(data), size};
@@ -25,5 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   if (auto bytes = phx::detail::decode_base64(input))
     FUZZ_CHECK(bytes->size() <= input.size() * 3 / 4 + 1);
+
+  // A token verifies only as the exact text this secret signed for its id.
+  static const phx::detail::session_token tokens{"fuzzing secret, at least 32 chars long"};
+  if (auto id = tokens.verify(input))
+    FUZZ_CHECK(tokens.sign(*id) == input);
   return 0;
 }

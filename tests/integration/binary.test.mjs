@@ -1,7 +1,9 @@
 // V2 binary frames: raw bytes travel both ways through the stock client
-// (ArrayBuffer payloads), broadcasts of bytes reach V2 subscribers as binary
-// frames while V1 subscribers (which cannot carry bytes) are skipped, and
-// malformed binary frames close only their own connection.
+// (ArrayBuffer payloads), broadcasts of bytes reach V2 WebSocket subscribers
+// as binary frames while V1 and long-poll subscribers (which cannot carry
+// bytes) are skipped, and malformed binary frames close only their own
+// connection. (A binary push *from* a long-poll client is not tested: its
+// reply cannot be encoded for long-poll.)
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -59,6 +61,38 @@ describe('binary payloads (V2)', () => {
     const json = nextEvent(b, 'shout');
     a.push('shout', { text: 'after' });
     assert.deepEqual(await json, { text: 'after' });
+  });
+
+  server.test('a shout of bytes reaches V2 WebSocket subscribers; long-poll subscribers are skipped (logged), stay subscribed', async (ctx) => {
+    const alice = await ctx.phx();
+    const bob = await ctx.phx();
+    const a = (await phxJoin(alice, 'room:bin-lp')).channel;
+    const b = (await phxJoin(bob, 'room:bin-lp')).channel;
+    // Long-poll carries text only: a raw long-poll client sees every frame.
+    const carol = await ctx.lp();
+    const { joinRef } = await carol.join('room:bin-lp');
+    const payload = Buffer.from([0, 1, 2, 0xc3, 0x28, 255]);
+    const got = nextEvent(b, 'shout');
+    const mine = nextEvent(a, 'shout');
+    a.push('shout', payload.buffer.slice(payload.byteOffset, payload.byteOffset + payload.length));
+    assert.deepEqual(bytesOf(await got), payload);
+    assert.deepEqual(bytesOf(await mine), payload);
+    await eventually(() => logLines(ctx.server, /room:bin-lp.*cannot carry binary payloads/) >= 1, 3000,
+                     'the long-poll skip is logged');
+    assert.equal(logLines(ctx.server, /room:bin-lp.*cannot carry binary payloads/), 1, 'one log line per broadcast');
+    // The broadcaster is unharmed.
+    assert.deepEqual((await outcome(a.push('ping', { after: 'bytes' }))).response, { after: 'bytes' });
+    // The long-poll client got nothing, is still subscribed and gets the
+    // next (JSON) shout, as the first shout it ever sees.
+    await carol.nothing((m) => m.event === 'shout', scaled(300, 1000));
+    const json = nextEvent(b, 'shout');
+    a.push('shout', { text: 'after' });
+    assert.deepEqual((await carol.next((m) => m.event === 'shout', 'the JSON shout')).payload, { text: 'after' });
+    assert.deepEqual(await json, { text: 'after' });
+    assert.deepEqual(carol.all.filter((m) => m.event === 'shout').map((m) => m.payload), [{ text: 'after' }]);
+    assert.ok(carol.all.every((m) => !m.undecodable), 'every long-poll message is a V2 JSON frame');
+    assert.equal((await carol.call({ join_ref: joinRef, topic: 'room:bin-lp', event: 'ping', payload: { c: 1 } })).payload.status, 'ok');
+    assert.ok(carol.isOpen);
   });
 
   server.test('a raw binary push gets a binary reply frame', async (ctx) => {

@@ -1,14 +1,18 @@
-// Shared helpers for the phx-echo integration tests: server lifecycle, a raw
-// WebSocket client speaking V1 or V2 frames, the stock phoenix client, HTTP.
+// Shared helpers for the phx-echo integration tests: server lifecycle, raw
+// WebSocket and long-poll clients speaking V1 or V2 frames, the stock phoenix
+// client over either transport, HTTP.
 import { test, before, after } from 'node:test';
 import http from 'node:http';
 import WebSocket from 'ws';
-import { Socket } from 'phoenix';
+import { Socket, LongPoll } from 'phoenix';
 import {
   HOST, buildPath, freePort, sleep, startServer as startProcess, stopServer, withTimeout,
 } from '../support/server_process.mjs';
 
-export { Socket, WebSocket };
+export { Socket, LongPoll, WebSocket };
+
+/** The transports of /socket: `connectPhx(port, {transport})` takes either name. */
+export const TRANSPORTS = ['websocket', 'longpoll'];
 
 export const BIN = process.env.PHX_ECHO_BIN || buildPath('apps/echo/phx-echo');
 export const WAIT = 3000;            // default bound of every single wait
@@ -24,11 +28,12 @@ export const startServer = (args = []) => startProcess(BIN, args);
 /**
  * Registers before/after hooks (at the current suite level) running one
  * phx-echo with `args`. Returns an object whose `test(name, fn)` registers a
- * bounded test; `fn(ctx)` gets a context with `port`, `raw()`, `phx()` and
- * `post()` bound to that server, and everything it opened is closed after
- * the test. A failing test gets the server's output appended.
+ * bounded test; `fn(ctx)` gets a context with `port`, `raw()`, `lp()`,
+ * `phx()` and `post()` bound to that server, and everything it opened is
+ * closed after the test. A failing test gets the server's output appended.
+ * `phx` holds defaults of every `ctx.phx(opts)` (e.g. `{transport: 'longpoll'}`).
  */
-export function useServer(args = []) {
+export function useServer(args = [], { phx: phxDefaults = {} } = {}) {
   const h = { server: null };
   before(async () => { h.server = await startServer(args); });
   after(async () => {
@@ -42,7 +47,7 @@ export function useServer(args = []) {
     }
   });
   h.test = (name, fn, opts = {}) => test(name, { timeout: TEST_TIMEOUT, ...opts }, async (t) => {
-    const ctx = makeContext(h.server, t);
+    const ctx = makeContext(h.server, t, phxDefaults);
     try {
       await fn(ctx);
     } catch (err) {
@@ -61,7 +66,7 @@ export function useServer(args = []) {
   return h;
 }
 
-function makeContext(server, t) {
+function makeContext(server, t, phxDefaults = {}) {
   const opened = [];
   const ctx = {
     t,
@@ -77,8 +82,13 @@ function makeContext(server, t) {
       opened.push(() => c.terminate());
       return c;
     },
+    lp: async (opts = {}) => {           // a raw long-poll client, polling
+      const c = await LongPollClient.open(server.port, opts);
+      opened.push(() => c.close());
+      return c;
+    },
     phx: async (opts = {}) => {
-      const s = await connectPhx(server.port, opts);
+      const s = await connectPhx(server.port, { ...phxDefaults, ...opts });
       opened.push(() => s.disconnect());
       return s;
     },
@@ -137,47 +147,23 @@ export const codecs = {
 };
 
 /**
- * A WebSocket client that keeps every received frame in a queue. `next(pred)`
- * takes (removes) the first queued or future message matching `pred`, bounded
- * by a timeout. Messages are decoded with the chosen codec ('v1' | 'v2');
- * `msg.raw` is the parsed JSON as it arrived, `msg.text` the frame text.
+ * What the raw clients share: every received frame kept in a queue.
+ * `next(pred)` takes (removes) the first queued or future message matching
+ * `pred`, bounded by a timeout. Messages are decoded with the chosen codec
+ * ('v1' | 'v2'); `msg.raw` is the parsed JSON as it arrived, `msg.text` the
+ * frame text. A subclass provides `url`, `sendText(text)` and `isOpen`.
  */
-export class RawClient {
-  constructor(port, { codec = 'v2', vsn, params = {}, protocols, path } = {}) {
+class QueuedClient {
+  constructor(codec) {
     this.codec = codecs[codec];
-    const v = vsn === undefined ? this.codec.vsn : vsn;
-    this.url = socketUrl(port, { vsn: v, params, path });
     this.queue = [];
     this.waiters = [];
     this.all = [];          // every message ever received, in order
     this.refCounter = 0;
-    this.ws = new WebSocket(this.url, protocols);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', resolve);
-      this.ws.once('error', reject);
-      this.ws.once('unexpected-response', (_req, res) => {
-        const err = new Error(`unexpected HTTP ${res.statusCode} on upgrade`);
-        err.statusCode = res.statusCode;
-        res.resume();
-        reject(err);
-      });
-    });
-    this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => {
-      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
-    });
-    this.ws.on('error', () => {});   // reported via opened/closed
-    this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
-  static async open(port, opts = {}) {
-    const c = new RawClient(port, opts);
-    await withTimeout(c.opened, WAIT, `WebSocket open ${c.url}`);
-    return c;
-  }
-
-  onMessage(data, isBinary) {
-    const text = data.toString();
+  /** Queues one received frame (its text) for next(). */
+  receive(text, isBinary = false) {
     let msg;
     try {
       const raw = JSON.parse(text);
@@ -195,17 +181,13 @@ export class RawClient {
     }
   }
 
-  get isOpen() { return this.ws.readyState === WebSocket.OPEN; }
-
   nextRef() { return `r${++this.refCounter}`; }
-
-  sendRaw(data) { this.ws.send(data); }
 
   /** Sends a message {join_ref, ref, topic, event, payload}; returns its ref. */
   send(m) {
     const msg = { ...m };
     if (!('ref' in msg)) msg.ref = this.nextRef();
-    this.ws.send(this.codec.encode(msg));
+    this.sendText(this.codec.encode(msg));
     return msg.ref;
   }
 
@@ -257,6 +239,44 @@ export class RawClient {
   heartbeat() {
     return this.call({ join_ref: null, topic: 'phoenix', event: 'heartbeat', payload: {} });
   }
+}
+
+/** A WebSocket client that keeps every received frame in a queue (see QueuedClient). */
+export class RawClient extends QueuedClient {
+  constructor(port, { codec = 'v2', vsn, params = {}, protocols, path } = {}) {
+    super(codec);
+    const v = vsn === undefined ? this.codec.vsn : vsn;
+    this.url = socketUrl(port, { vsn: v, params, path });
+    this.ws = new WebSocket(this.url, protocols);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', resolve);
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) => {
+        const err = new Error(`unexpected HTTP ${res.statusCode} on upgrade`);
+        err.statusCode = res.statusCode;
+        res.resume();
+        reject(err);
+      });
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+    this.ws.on('error', () => {});   // reported via opened/closed
+    this.ws.on('message', (data, isBinary) => this.receive(data.toString(), isBinary));
+  }
+
+  static async open(port, opts = {}) {
+    const c = new RawClient(port, opts);
+    await withTimeout(c.opened, WAIT, `WebSocket open ${c.url}`);
+    return c;
+  }
+
+  get isOpen() { return this.ws.readyState === WebSocket.OPEN; }
+
+  sendRaw(data) { this.ws.send(data); }
+
+  sendText(text) { this.ws.send(text); }
 
   /** Waits for the server to close the connection; returns {code, reason}. */
   waitClose(ms = WAIT) {
@@ -281,10 +301,18 @@ export async function upgradeStatus(port, opts) {
 
 // ---- phoenix client -----------------------------------------------------------
 
-/** A connected phoenix Socket (real npm client over ws). */
-export async function connectPhx(port, { params = {}, ...opts } = {}) {
-  const socket = new Socket(`ws://${HOST}:${port}/socket`, {
-    transport: WebSocket,
+/**
+ * A connected phoenix Socket (the real npm client). `transport`: 'websocket'
+ * (ws, on a ws:// URL), 'longpoll' (the client's LongPoll over fetch, on an
+ * http:// URL), or a transport class as the client takes it (then a ws://
+ * URL; with `longPollFallbackMs` the client falls back to LongPoll by itself,
+ * so a transport error before the open does not fail the connect).
+ */
+export async function connectPhx(port, { params = {}, transport = 'websocket', ...opts } = {}) {
+  const Transport = transport === 'websocket' ? WebSocket : transport === 'longpoll' ? LongPoll : transport;
+  const scheme = Transport === LongPoll ? 'http' : 'ws';
+  const socket = new Socket(`${scheme}://${HOST}:${port}/socket`, {
+    transport: Transport,
     params,
     timeout: WAIT,
     reconnectAfterMs: () => 200,
@@ -293,16 +321,142 @@ export async function connectPhx(port, { params = {}, ...opts } = {}) {
   });
   const opened = new Promise((resolve, reject) => {
     socket.onOpen(resolve);
-    socket.onError((e) => reject(new Error(`phoenix socket error: ${e && e.message}`)));
+    if (!opts.longPollFallbackMs)
+      socket.onError((e) => reject(new Error(`phoenix socket error: ${e && e.message !== undefined ? e.message : e}`)));
   });
   socket.connect();
   try {
-    await withTimeout(opened, WAIT, 'phoenix socket open');
+    await withTimeout(opened, WAIT, `phoenix socket open (${socket.transportName(socket.transport)})`);
   } catch (err) {
     socket.disconnect();
     throw err;
   }
   return socket;
+}
+
+// ---- raw long-poll client -------------------------------------------------------
+
+/** Path and query of a long-poll request: vsn (null: none), params, token (null: none). */
+export function longpollPath({ vsn = '2.0.0', params = {}, token = null, path = '/socket/longpoll' } = {}) {
+  const q = new URLSearchParams(params);
+  if (vsn !== null) q.set('vsn', vsn);
+  if (token !== null) q.set('token', token);
+  const qs = q.toString();
+  return `${path}${qs ? `?${qs}` : ''}`;
+}
+
+/**
+ * One long-poll request (GET by default); `body` an array is sent as
+ * x-ndjson lines. Resolves {status, headers, text, json} as httpRequest.
+ */
+export function longpollRequest(port, {
+  method = 'GET', vsn, params, token, path, headers = {}, body, contentType, ms = WAIT, signal,
+} = {}) {
+  const h = { ...headers };
+  let data = body;
+  if (Array.isArray(body)) {
+    data = body.join('\n');
+    h['content-type'] = contentType ?? 'application/x-ndjson';
+  } else if (body !== undefined && contentType) {
+    h['content-type'] = contentType;
+  }
+  return httpRequest(port, { method, path: longpollPath({ vsn, params, token, path }), headers: h, body: data, ms, signal });
+}
+
+/**
+ * A long-poll client done by hand: `open` gets a session (GET, 410 + token)
+ * and starts polling; every message of a 200 answer is queued as RawClient
+ * queues frames (see QueuedClient). `send` POSTs one frame per request, in
+ * order (x-ndjson for V2; V1 posts the bare object as application/json).
+ * A poll answered 410 (or anything but 200/204) ends the polling: `gone`.
+ * `windowMs` must be at least the server's --longpoll-window-ms.
+ */
+export class LongPollClient extends QueuedClient {
+  constructor(port, { codec = 'v2', vsn, params = {}, path, windowMs = 10_000, headers = {} } = {}) {
+    super(codec);
+    this.port = port;
+    this.vsn = vsn === undefined ? this.codec.vsn : vsn;
+    this.params = params;
+    this.path = path;
+    this.windowMs = windowMs;
+    this.headers = headers;
+    this.url = `http://${HOST}:${port}${longpollPath({ vsn: this.vsn, params, path })}`;
+    this.token = null;
+    this.gone = false;       // a poll was answered 410 (or not 200/204): the session ended
+    this.stopped = false;
+    this.pollError = null;
+    this.polls = [];         // the status of every poll answer
+    this.posts = [];         // the answer of every POST made by send()
+    this.aborter = new AbortController();
+    this.posting = Promise.resolve();
+  }
+
+  static async open(port, opts = {}) {
+    const c = new LongPollClient(port, opts);
+    await c.connect();
+    c.startPolling();
+    return c;
+  }
+
+  /** A request of this client: its vsn, params, path, headers and token unless overridden. */
+  request(opts = {}) {
+    return longpollRequest(this.port, {
+      vsn: this.vsn, params: this.params, path: this.path, token: this.token, signal: this.aborter.signal,
+      ...opts, headers: { ...this.headers, ...opts.headers },
+    });
+  }
+
+  /** GET without a token: a new session; keeps its token. */
+  async connect() {
+    const r = await this.request({ token: null });
+    if (!r.json || r.json.status !== 410 || typeof r.json.token !== 'string')
+      throw new Error(`long-poll connect ${this.url}: HTTP ${r.status} ${r.text}`);
+    this.token = r.json.token;
+    return r;
+  }
+
+  startPolling() {
+    this.polling = (async () => {
+      while (!this.stopped) {
+        let r;
+        try {
+          r = await this.request({ ms: this.windowMs + WAIT });
+        } catch (err) {
+          if (!this.stopped) this.pollError = err;
+          return;
+        }
+        const status = r.json && r.json.status;
+        this.polls.push(status);
+        if (status === 200) {
+          for (const m of r.json.messages) this.receive(m);
+        } else if (status !== 204) {
+          this.gone = true;
+          return;
+        }
+      }
+    })();
+  }
+
+  get isOpen() { return !this.gone && !this.stopped && !this.pollError; }
+
+  /** POSTs `body` (an array: x-ndjson lines) with this session's token; resolves the answer. */
+  post(body, opts = {}) { return this.request({ method: 'POST', body, ...opts }); }
+
+  sendText(text) {
+    const contentType = this.codec === codecs.v1 ? 'application/json' : 'application/x-ndjson';
+    this.posting = this.posting
+      .then(() => this.post(text, { contentType }))
+      .then((r) => { this.posts.push(r.json ?? { http: r.status, text: r.text }); },
+            (err) => { this.posts.push({ error: err.message }); });
+  }
+
+  /** Stops polling and aborts what is under way (the server ends the session later). */
+  close() {
+    this.stopped = true;
+    this.aborter.abort();
+  }
+
+  terminate() { this.close(); }
 }
 
 /** Resolves {status: 'ok'|'error'|'timeout', response} for a phoenix Push. */
@@ -596,16 +750,17 @@ export function parseResponseHead(text) {
  * Any HTTP request with full control over the headers (node's http adds
  * Host and Connection only). Resolves {status, headers, text, json}.
  */
-export function httpRequest(port, { method = 'GET', path = '/', headers = {}, body, ms = WAIT } = {}) {
+export function httpRequest(port, { method = 'GET', path = '/', headers = {}, body, ms = WAIT, signal } = {}) {
   const data = body === undefined ? undefined : (typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
   const h = { ...headers };
   if (data !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-length'))
     h['content-length'] = Buffer.byteLength(data);
   return withTimeout(new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, path, method, headers: h, agent: false }, (res) => {
+    const req = http.request({ host: HOST, port, path, method, headers: h, agent: false, signal }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { text += c; });
+      res.on('error', reject);
       res.on('end', () => {
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
@@ -727,28 +882,31 @@ export class RawWs {
 /**
  * Joins a "bystander" channel on a fresh connection before an attack;
  * `check()` afterwards asserts that the server process is alive and that
- * the bystander still gets a reply to `ping`.
+ * the bystander still gets a reply to `ping`. `transport: 'longpoll'`: the
+ * bystander is a raw long-poll client (`windowMs` as LongPollClient).
  */
-export async function joinBystander(ctx, topic = 'room:bystander') {
-  const c = await ctx.raw();
+export async function joinBystander(ctx, topic = 'room:bystander', { transport = 'websocket', windowMs } = {}) {
+  const c = transport === 'longpoll' ? await ctx.lp({ windowMs }) : await ctx.raw();
   const { joinRef, reply } = await c.join(topic);
   assert.equal(reply.payload.status, 'ok', `bystander join: ${JSON.stringify(reply.raw)}`);
-  // Heartbeats as phoenix.js sends them, so that a long test (sanitizer
-  // build) does not run into --idle-timeout-ms (60 s).
-  const keepAlive = setInterval(() => {
-    if (c.isOpen) c.send({ topic: 'phoenix', event: 'heartbeat', payload: {} });
-  }, 20_000);
-  keepAlive.unref();
-  c.ws.once('close', () => clearInterval(keepAlive));
+  if (transport !== 'longpoll') {
+    // Heartbeats as phoenix.js sends them, so that a long test (sanitizer
+    // build) does not run into --idle-timeout-ms (60 s).
+    const keepAlive = setInterval(() => {
+      if (c.isOpen) c.send({ topic: 'phoenix', event: 'heartbeat', payload: {} });
+    }, 20_000);
+    keepAlive.unref();
+    c.ws.once('close', () => clearInterval(keepAlive));
+  }
   let n = 0;
   return {
     client: c,
     async check(ms = 10_000) {
       assert.equal(ctx.server.exited(), null, `phx-echo exited: ${JSON.stringify(ctx.server.exited())}`);
-      assert.ok(c.isOpen, 'the bystander connection was closed');
+      assert.ok(c.isOpen, `the ${transport} bystander connection was closed`);
       const payload = { alive: ++n };
       const r = await c.call({ join_ref: joinRef, topic, event: 'ping', payload }, ms);
-      assert.deepEqual(r.payload, { status: 'ok', response: payload }, 'bystander ping reply');
+      assert.deepEqual(r.payload, { status: 'ok', response: payload }, `${transport} bystander ping reply`);
       assert.equal(ctx.server.exited(), null, 'phx-echo exited');
     },
   };
