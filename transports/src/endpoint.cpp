@@ -197,8 +197,11 @@ void endpoint::stop() {
   for (auto& t : d.threads)
     t.join();
   d.threads.clear();
-  // Sessions that did not finish their close: their actors must stop too.
+  // Sessions that did not finish their close, or began during stop() on a
+  // connection still open: their actors must stop too.
   for (auto& session : d.state->live_sessions())
+    session->abandon();
+  for (auto& session : d.state->longpolls.all())
     session->abandon();
 }
 
