@@ -1,10 +1,6 @@
 #include "connection.hpp"
 
-#include "ws_codec.hpp"
-
 #include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -29,29 +25,18 @@ const char* to_string(close_cause c) {
 }
 
 connection::connection(int epoll_fd, uint32_t slot, connection_handler& handler)
-    : epoll_fd_(epoll_fd), slot_(slot), handler_(handler), mask_state_(slot * 2654435761u + 1) {}
+    : slot_(slot), handler_(handler), epoll_fd_(epoll_fd) {}
 
 connection::~connection() {
   if (fd_ >= 0)
     ::close(fd_);
 }
 
-uint32_t connection::next_mask() {
-  // xorshift32: masks only need to vary, not to be secret, for a load generator.
-  mask_state_ ^= mask_state_ << 13;
-  mask_state_ ^= mask_state_ >> 17;
-  mask_state_ ^= mask_state_ << 5;
-  return mask_state_;
-}
-
-void connection::start(const sockaddr_in& server, const sockaddr_in& source,
-                       const std::string* upgrade) {
+void connection::start(const sockaddr_in& server, const sockaddr_in& source) {
   in_.clear();
   out_.clear();
-  fragments_.clear();
-  server_closed_ = false;
   joined = pending = 0;
-  upgrade_ = upgrade;
+  reset();
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd_ < 0)
     return finish(close_cause::connect_failed);
@@ -109,8 +94,11 @@ void connection::on_event(uint32_t events) {
     getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0 || (events & (EPOLLERR | EPOLLHUP)))
       return finish(close_cause::connect_failed);
-    if (events & EPOLLOUT)
+    if (events & EPOLLOUT) {
+      state_ = conn_state::upgrading;
+      want_write(false);
       on_connected();
+    }
     return;
   }
   if (events & EPOLLOUT)
@@ -119,11 +107,13 @@ void connection::on_event(uint32_t events) {
     on_readable();
 }
 
-void connection::on_connected() {
-  state_ = conn_state::upgrading;
-  want_write(false);
-  out_ = *upgrade_;
-  flush();
+void connection::send_bytes(std::string_view bytes) {
+  if (fd_ < 0)
+    return;
+  bool idle = out_.empty();
+  out_.append(bytes.data(), bytes.size());
+  if (idle)
+    flush();
 }
 
 void connection::flush() {
@@ -146,111 +136,15 @@ void connection::flush() {
 void connection::on_readable() {
   char buf[65536];
   ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-  if (n == 0) {
-    close_cause why = state_ == conn_state::closing
-                          ? (server_closed_ ? close_cause::server_close : close_cause::local)
-                          : (state_ == conn_state::upgrading ? close_cause::upgrade_failed
-                                                             : close_cause::reset);
-    return finish(why);
-  }
+  if (n == 0)
+    return finish(end_cause(true));
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
       return;
-    return finish(state_ == conn_state::closing && !server_closed_ ? close_cause::local
-                                                                    : close_cause::reset);
+    return finish(end_cause(false));
   }
   in_.append(buf, size_t(n));
-  if (state_ == conn_state::upgrading) {
-    long hdr = ws_upgrade_response(in_);
-    if (hdr < 0)
-      return finish(close_cause::upgrade_failed);
-    if (hdr == 0)
-      return;
-    in_.erase(0, size_t(hdr));
-    state_ = conn_state::open;
-    handler_.on_open(*this);
-    if (state_ == conn_state::closed)
-      return;
-  }
-  if (!process_input())
-    return finish(close_cause::protocol_error);
-}
-
-bool connection::process_input() {
-  size_t off = 0;
-  while (fd_ >= 0) {
-    ws_frame f;
-    auto rc = ws_parse_frame(std::string_view(in_).substr(off), f);
-    if (rc == ws_decode::error)
-      return false;
-    if (rc == ws_decode::incomplete)
-      break;
-    off += f.size;
-    if (!handle_frame(f.opcode, f.fin, f.payload))
-      return false;
-  }
-  if (fd_ >= 0)
-    in_.erase(0, off);
-  return true;
-}
-
-bool connection::handle_frame(uint8_t opcode, bool fin, std::string_view payload) {
-  phx_msg m;
-  switch (opcode) {
-  case ws_text:
-  case ws_binary:
-    if (!fin) {
-      fragments_.assign(payload.data(), payload.size());
-      return true;
-    }
-    if (opcode == ws_text && state_ == conn_state::open && phx_scan(payload, m))
-      handler_.on_message(*this, m);
-    return true;
-  case ws_cont:
-    fragments_.append(payload.data(), payload.size());
-    if (fin && state_ == conn_state::open && phx_scan(fragments_, m))
-      handler_.on_message(*this, m);
-    return true;
-  case ws_ping:
-    send_frame(ws_pong, payload);
-    return true;
-  case ws_pong:
-    return true;
-  case ws_close:
-    if (state_ != conn_state::closing) {
-      // Server closed first: echo its status code, then wait for its EOF.
-      server_closed_ = true;
-      send_frame(ws_close, payload.substr(0, payload.size() >= 2 ? 2 : 0));
-      state_ = conn_state::closing;
-    }
-    return true;
-  default:
-    return false;
-  }
-}
-
-void connection::send_frame(uint8_t opcode, std::string_view payload) {
-  if (fd_ < 0)
-    return;
-  bool idle = out_.empty();
-  ws_append_frame(out_, opcode, payload, next_mask());
-  if (idle)
-    flush();
-}
-
-void connection::send_text(std::string_view text) {
-  if (state_ == conn_state::open)
-    send_frame(ws_text, text);
-}
-
-void connection::close_gracefully() {
-  if (state_ == conn_state::open) {
-    const char code[2] = {char(1000 >> 8), char(1000 & 0xff)};
-    send_frame(ws_close, std::string_view(code, 2));
-    state_ = conn_state::closing;
-  } else if (state_ == conn_state::connecting || state_ == conn_state::upgrading) {
-    finish(close_cause::local);
-  }
+  on_input();
 }
 
 } // namespace bench

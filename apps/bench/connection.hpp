@@ -1,7 +1,9 @@
 #pragma once
-// One non-blocking client WebSocket over a raw socket, driven by a worker's
-// epoll loop (level-triggered). It knows TCP, the HTTP upgrade and WebSocket
-// framing; what the Phoenix messages mean is up to the handler.
+// One client of the server over one non-blocking TCP socket, driven by a
+// worker's epoll loop (level-triggered): the TCP part (source address,
+// connect, buffered sends) is here; the transport (ws_connection: WebSocket,
+// longpoll_session: Phoenix long-poll over HTTP/1.1) speaks through it. What
+// the Phoenix messages mean is up to the handler.
 #include "phx_frame.hpp"
 
 #include <netinet/in.h>
@@ -14,6 +16,8 @@ namespace bench {
 
 class connection;
 
+// `upgrading`: the transport's handshake (WebSocket 101, long-poll session
+// token) is under way; `open`: frames can be sent.
 enum class conn_state { idle, connecting, upgrading, open, closing, closed };
 
 // Why a connection ended; `local` is the clean case (we sent close, server answered).
@@ -32,17 +36,18 @@ public:
 class connection {
 public:
   connection(int epoll_fd, uint32_t slot, connection_handler& handler);
-  ~connection();
+  virtual ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
   // Starts a non-blocking connect from `source` (port chosen at connect time).
-  void start(const sockaddr_in& server, const sockaddr_in& source, const std::string* upgrade);
+  void start(const sockaddr_in& server, const sockaddr_in& source);
   void on_event(uint32_t events);
-  void send_text(std::string_view text);
-  // Sends a close frame; the connection ends when the server closes too.
-  void close_gracefully();
-  // Drops the socket at once (no close handshake).
+  // Sends one Phoenix frame (JSON text) once the connection is open.
+  virtual void send_text(std::string_view text) = 0;
+  // Ends the connection the transport's clean way.
+  virtual void close_gracefully() = 0;
+  // Drops the socket at once (no close handshake, no on_closed).
   void abort();
 
   conn_state state() const { return state_; }
@@ -54,29 +59,37 @@ public:
   uint32_t pending = 0;    // replies awaited (joins, pushes)
   uint32_t tag = 0;        // scenario-specific
 
-private:
-  void finish(close_cause why);
-  void on_connected();
-  void on_readable();
-  void flush();
-  void want_write(bool on);
-  bool process_input();
-  bool handle_frame(uint8_t opcode, bool fin, std::string_view payload);
-  void send_frame(uint8_t opcode, std::string_view payload);
-  uint32_t next_mask();
+protected:
+  // Forgets the previous attempt (churn reuses connections).
+  virtual void reset() = 0;
+  // TCP is up: send the handshake.
+  virtual void on_connected() = 0;
+  // Bytes were appended to in_.
+  virtual void on_input() = 0;
+  // Why the connection ends when the server closed it (`eof`) or the socket
+  // failed, given the state it was in.
+  virtual close_cause end_cause(bool eof) const = 0;
 
-  int epoll_fd_;
-  int fd_ = -1;
+  // Ends the connection (closes the socket) and tells the handler, once.
+  void finish(close_cause why);
+  // Queues bytes and sends what the socket takes now; the rest on EPOLLOUT.
+  void send_bytes(std::string_view bytes);
+  bool has_socket() const { return fd_ >= 0; }
+
   uint32_t slot_;
   connection_handler& handler_;
   conn_state state_ = conn_state::idle;
-  bool writing_ = false;       // EPOLLOUT registered
-  bool server_closed_ = false; // server sent its close frame first
-  const std::string* upgrade_ = nullptr;
   std::string in_;
+
+private:
+  void flush();
+  void want_write(bool on);
+  void on_readable();
+
+  int epoll_fd_;
+  int fd_ = -1;
+  bool writing_ = false; // EPOLLOUT registered
   std::string out_;
-  std::string fragments_;
-  uint32_t mask_state_;
 };
 
 } // namespace bench

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "longpoll_codec.hpp"
+
 #include <arpa/inet.h>
 
 #include <cmath>
@@ -76,6 +78,10 @@ const std::vector<option_spec>& specs() {
       STR_OPT("host", host, "server address; must be loopback (127.0.0.0/8)"),
       INT_OPT("port", port, "server TCP port"),
       STR_OPT("path", path, "WebSocket path of the socket"),
+      STR_OPT("transport", transport,
+              "websocket, or longpoll (idle and fanout): connections (fanout: subscribers) "
+              "are Phoenix long-poll sessions at --path with /websocket replaced by /longpoll, "
+              "one keep-alive HTTP connection each, always one GET waiting"),
       STR_OPT("scenario", scenario, "idle, fanout, rtt or churn"),
       INT_OPT("connections", connections,
               "connections (fanout: subscribers; churn: connections in flight)"),
@@ -129,6 +135,13 @@ void validate(const options& o) {
   if (o.scenario != "idle" && o.scenario != "fanout" && o.scenario != "rtt" &&
       o.scenario != "churn")
     throw std::runtime_error("--scenario must be idle, fanout, rtt or churn");
+  if (o.transport != "websocket" && o.transport != "longpoll")
+    throw std::runtime_error("--transport must be websocket or longpoll");
+  if (o.transport == "longpoll" && o.scenario != "idle" && o.scenario != "fanout" && !o.smoke)
+    throw std::runtime_error("--transport longpoll: only the idle and fanout scenarios");
+  if (o.transport == "longpoll" && longpoll_path(o.path).empty())
+    throw std::runtime_error("--transport longpoll: --path " + o.path +
+                             " has no /websocket segment to replace by /longpoll");
   if (o.trigger != "http" && o.trigger != "shout")
     throw std::runtime_error("--trigger must be http or shout");
   if (o.processes < 1 || o.connections < 1 || o.channels < 1 || o.source_addresses < 1 ||

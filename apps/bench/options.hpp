@@ -10,6 +10,7 @@ struct options {
   std::string host = "127.0.0.1";
   int port = 4000;
   std::string path = "/socket/websocket?vsn=2.0.0";
+  std::string transport = "websocket"; // or longpoll (idle, fanout): path's /websocket -> /longpoll
   std::string scenario = "idle";
   int connections = 1000;
   int processes = 2;

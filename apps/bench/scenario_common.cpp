@@ -2,6 +2,7 @@
 #include "run_control.hpp"
 #include "scenarios.hpp"
 #include "server_probe.hpp"
+#include "worker_pool.hpp"
 
 namespace bench {
 
@@ -14,12 +15,29 @@ result_json result_header(const options& o, int server_pid) {
   j["scenario"] = o.scenario;
   j["host"] = o.host;
   j["port"] = o.port;
+  j["transport"] = o.transport;
   j["server_pid"] = server_pid;
   j["processes"] = std::min(o.processes, o.connections);
   j["source_addresses"] = o.source_addresses;
   j["connections"] = o.connections;
   j["rate_target"] = o.rate;
   return j;
+}
+
+void add_longpoll_figures(const options& o, result_json& j, const worker_totals& t) {
+  if (o.transport != "longpoll")
+    return;
+  result_json lp;
+  int64_t answered = t.counter("lp_polls_messages");
+  lp["polls"] = t.counter("lp_polls");
+  lp["polls_with_messages"] = answered;
+  lp["polls_empty"] = t.counter("lp_polls_empty");
+  lp["messages"] = t.counter("lp_messages");
+  lp["messages_per_answer"] = answered > 0 ? double(t.counter("lp_messages")) / double(answered) : 0.0;
+  lp["posts"] = t.counter("lp_posts");
+  lp["posts_refused"] = t.counter("lp_posts_refused");
+  lp["sessions_gone"] = t.counter("lp_gone");
+  j["longpoll"] = lp;
 }
 
 scenario_result run_scenario(const options& o) {

@@ -1,5 +1,6 @@
-// fanout: S subscribers of one topic, B broadcasts (POST /api/broadcast or a
-// `shout` push); latency of a broadcast = its last delivery - its publish time.
+// fanout: S subscribers of one topic (WebSocket or long-poll), B broadcasts
+// (POST /api/broadcast or a `shout` push from a WebSocket publisher); latency
+// of a broadcast = its last delivery - its publish time.
 #include "clock.hpp"
 #include "http_client.hpp"
 #include "phx_frame.hpp"
@@ -160,6 +161,7 @@ scenario_result run_fanout(const options& opts) {
   if (log.at.empty())
     log.start = log.end = now_ns();
   add_figures(r, t, log, joined);
+  add_longpoll_figures(o, r.json, t);
   r.ok = r.ok && ready && joined == o.connections;
   return r;
 }

@@ -1,5 +1,7 @@
 // idle: N connections (K channels each) held joined; the server's RSS per
-// connection (and per extra channel with --compare-channels).
+// connection (and per extra channel with --compare-channels). With
+// --transport longpoll a connection is a long-poll session with its GET
+// waiting.
 #include "clock.hpp"
 #include "scenarios.hpp"
 #include "server_probe.hpp"
@@ -44,6 +46,7 @@ scenario_result measure_idle(const options& o) {
                         "unexpected_close", "closed_clean", "closed_forced", "connect_failed",
                         "upgrade_failed", "join_failed"})
     r.json[k] = t.counter(k);
+  add_longpoll_figures(o, r.json, t);
   r.ok = ready && joined == o.connections && rss1 > 0 && t.counter("unexpected_close") == 0 &&
          t.counter("closed_forced") == 0 && t.counter("phx_error") == 0;
   return r;

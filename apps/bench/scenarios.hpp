@@ -27,4 +27,8 @@ int run_smoke(const options& o);
 int resolve_server_pid(const options& o);
 result_json result_header(const options& o, int server_pid);
 
+struct worker_totals;
+// With --transport longpoll: the sessions' request counts as j["longpoll"].
+void add_longpoll_figures(const options& o, result_json& j, const worker_totals& t);
+
 } // namespace bench

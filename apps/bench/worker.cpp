@@ -3,7 +3,9 @@
 #include "clock.hpp"
 #include "connection.hpp"
 #include "histogram.hpp"
+#include "longpoll_session.hpp"
 #include "ws_codec.hpp"
+#include "ws_connection.hpp"
 
 #include <arpa/inet.h>
 #include <sys/epoll.h>
@@ -44,6 +46,8 @@ public:
 
 private:
   bool churn() const { return o_.scenario == "churn"; }
+  bool longpoll() const { return o_.transport == "longpoll"; }
+  std::unique_ptr<connection> make_connection(uint32_t slot);
   void start_connection(uint32_t slot);
   void tick(int64_t now);
   void setup_tick();
@@ -72,7 +76,9 @@ private:
   int epfd_;
   phase phase_ = phase::setup;
   sockaddr_in server_{};
-  std::string upgrade_;
+  std::string upgrade_;          // WebSocket
+  longpoll_target lp_target_;    // long-poll
+  longpoll_stats lp_;
   std::vector<std::string> topics_, join_refs_;
   std::vector<std::unique_ptr<connection>> conns_;
   std::vector<uint32_t> free_slots_; // churn: slots ready for the next cycle
@@ -96,12 +102,14 @@ worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_f
   server_.sin_port = htons(uint16_t(o.port));
   inet_pton(AF_INET, o.host.c_str(), &server_.sin_addr);
   upgrade_ = ws_upgrade_request(o.host, o.port, o.path);
+  lp_target_.host_header = o.host + ":" + std::to_string(o.port);
+  lp_target_.path = longpoll_path(o.path);
   for (int k = 0; k < o.channels; ++k) {
     topics_.push_back(o.channels == 1 ? o.topic : o.topic + ":" + std::to_string(k));
     join_refs_.push_back("j" + std::to_string(k));
   }
   for (int i = 0; i < s.count; ++i)
-    conns_.push_back(std::make_unique<connection>(epfd_, uint32_t(i), *this));
+    conns_.push_back(make_connection(uint32_t(i)));
   if (o.scenario == "fanout") {
     fan_count_.assign(size_t(o.broadcasts), 0);
     fan_last_.assign(size_t(o.broadcasts), 0);
@@ -114,6 +122,12 @@ worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_f
     phase_ = phase::ready; // churn opens nothing until 'g'
     send_line("R 0 0");
   }
+}
+
+std::unique_ptr<connection> worker::make_connection(uint32_t slot) {
+  if (longpoll())
+    return std::make_unique<longpoll_session>(epfd_, slot, *this, lp_target_, lp_);
+  return std::make_unique<ws_connection>(epfd_, slot, *this, upgrade_);
 }
 
 void worker::send_line(const std::string& line) {
@@ -145,7 +159,7 @@ void worker::start_connection(uint32_t slot) {
   ++live_;
   if (!churn())
     ++handshaking_;
-  c.start(server_, src, &upgrade_);
+  c.start(server_, src);
 }
 
 void worker::on_open(connection& c) {
@@ -295,8 +309,10 @@ int64_t worker::done_count() const {
 int64_t worker::outstanding() const {
   if (churn())
     return live_;
-  // Heartbeats in flight count too: a clean stop answers every request.
-  return n_.pushes_sent - n_.replies_ok - n_.replies_error + n_.hb_sent - n_.hb_ok;
+  // Heartbeats in flight count too: a clean stop answers every request. Not
+  // over long-poll: there a heartbeat waits for the poll cycle (up to a window).
+  int64_t heartbeats = longpoll() ? 0 : n_.hb_sent - n_.hb_ok;
+  return n_.pushes_sent - n_.replies_ok - n_.replies_error + heartbeats;
 }
 
 void worker::setup_tick() {
@@ -438,6 +454,13 @@ void worker::final_report() {
       {"cycles_started", cycles_started_}};
   for (auto& [name, v] : all)
     send_line(std::string("S ") + name + " " + std::to_string(v));
+  const std::pair<const char*, int64_t> lp[] = {
+      {"lp_polls", lp_.polls}, {"lp_polls_messages", lp_.polls_messages},
+      {"lp_polls_empty", lp_.polls_empty}, {"lp_messages", lp_.messages},
+      {"lp_posts", lp_.posts}, {"lp_posts_refused", lp_.posts_refused}, {"lp_gone", lp_.gone}};
+  if (longpoll())
+    for (auto& [name, v] : lp)
+      send_line(std::string("S ") + name + " " + std::to_string(v));
   const std::pair<const char*, const histogram*> hists[] = {
       {"setup", &setup_hist_}, {"rtt", &rtt_hist_}, {"delivery", &delivery_hist_},
       {"join", &join_hist_}, {"cycle", &cycle_hist_}};

@@ -2,7 +2,7 @@
 // A worker process: holds its share of the connections in one epoll loop and
 // plays the scenario's client role. It talks to the parent over two pipes:
 //   parent -> worker: one byte per command: 'g' (go: start the measured phase),
-//                     's' (stop: drain, send WebSocket close everywhere, report, exit)
+//                     's' (stop: drain, close every connection, report, exit)
 //   worker -> parent: text lines
 //     R <joined> <failed>      every connection of the share joined or failed
 //     P <live> <joined> <rx> <tx> <errors> <deliveries>   once a second

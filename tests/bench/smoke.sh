@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts phx-echo on a free loopback port and runs `phx-bench --smoke`
-# against it; fails if the bench fails or the server does not exit cleanly.
+# against it, over WebSocket and then over long-poll; fails if the bench fails or the server does not exit cleanly.
 #   tests/bench/smoke.sh <phx-echo> <phx-bench>
 set -euo pipefail
 echo_bin=$1
@@ -18,6 +18,10 @@ done
 [ -n "$port" ] || { echo "phx-echo did not start:"; cat "$log"; exit 1; }
 status=0
 timeout 60 "$bench_bin" --port "$port" --server-pid "$server" --smoke || status=$?
+if [ "$status" -eq 0 ]; then # and every long-poll scenario, against the same server
+  timeout 60 "$bench_bin" --port "$port" --server-pid "$server" --smoke --transport longpoll \
+    || status=$?
+fi
 kill -TERM "$server"
 server_status=0
 wait "$server" || server_status=$?
