@@ -178,10 +178,11 @@ private:
       if (!cached.bytes && !unencodable[index] && !encode(sub.format, msg, cached))
         unencodable[index] = true;
       if (unencodable[index])
-        continue; // bytes for a V1 client: skipped, logged once above
+        continue; // bytes for a V1 or long-poll client: skipped, logged below
       if (sub.sink->defer(cached))
         waiting.push_back(sub.sink);
     }
+    log_skipped(msg, unencodable);
     if (waiting.empty())
       return;
     if (flush_)
@@ -190,18 +191,30 @@ private:
       sink->flush();
   }
 
-  // Encodes `msg` for one serializer; false (and one log line) when that
-  // version cannot carry it: raw bytes for V1 clients, which are skipped
-  // rather than crash the broadcaster as in Phoenix.
+  // Encodes `msg` for one serializer; false when that version or transport
+  // cannot carry it: raw bytes for V1 and long-poll clients, which are
+  // skipped rather than crash the broadcaster as in Phoenix.
   static bool encode(const serializer* format, const broadcast& msg, frame& out) {
     try {
       out = format->encode_broadcast(msg.topic, msg.event, msg.payload);
       return true;
-    } catch (const std::exception& e) {
-      log(log_level::warning, "broadcast ", msg.event, " on ", msg.topic, ": skipping ",
-          format->name(), " subscribers: ", e.what());
+    } catch (const std::exception&) {
       return false;
     }
+  }
+
+  // One log line per broadcast that skipped subscribers, naming their kinds.
+  static void log_skipped(const broadcast& msg,
+                          const std::array<bool, serializer_count>& unencodable) {
+    std::string kinds;
+    for (const auto* format : {&v1_json_serializer(), &v2_json_serializer(),
+                               &v2_json_text_serializer()})
+      if (unencodable[format->index()])
+        kinds += (kinds.empty() ? "" : ", ") + std::string{format->name()};
+    if (!kinds.empty())
+      log(log_level::warning, "broadcast ", msg.event, " on ", msg.topic, ": skipping ", kinds,
+          " subscribers: ",
+          msg.payload.is_binary() ? "they cannot carry binary payloads" : "encoding failed");
   }
 
   std::unordered_map<std::string, std::vector<subscription>> topics_;

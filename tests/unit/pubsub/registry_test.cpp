@@ -1,6 +1,8 @@
 #include "phx/pubsub/registry.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include <caf/scoped_actor.hpp>
 #include <doctest/doctest.h>
 
+#include "phx/protocol/log.hpp"
 #include "phx/pubsub/atoms.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "recording_sink.hpp"
@@ -97,6 +100,12 @@ TEST_CASE_FIXTURE(fixture, "bytes reach binary-capable subscribers, V1 and text-
   ps.subscribe("room:b",
                phx::subscription{text_only, sink_text, &phx::v2_json_text_serializer(), nullptr});
   REQUIRE(await_count("room:b", 3));
+  std::mutex lines_mtx;
+  std::vector<std::string> lines;
+  phx::set_log_handler([&](phx::log_level, std::string_view line) {
+    std::lock_guard<std::mutex> guard{lines_mtx};
+    lines.emplace_back(line);
+  });
   REQUIRE_FALSE(ps.broadcast("room:b", "shout", json::binary({0x00, 0xff, 0x01})));
   REQUIRE_FALSE(ps.broadcast("room:b", "shout", json{{"n", 2}}));
   // The JSON broadcast after the bytes reaches all three: had the bytes
@@ -113,6 +122,11 @@ TEST_CASE_FIXTURE(fixture, "bytes reach binary-capable subscribers, V1 and text-
   CHECK(json::parse(*got_text[0].bytes)[4] == json{{"n", 2}});
   // Text-only V2 encodes JSON exactly as V2 does.
   CHECK(*got_text[0].bytes == *got_v2[1].bytes);
+  // One line for the broadcast, naming both kinds it skipped.
+  phx::set_log_handler(nullptr);
+  std::lock_guard<std::mutex> guard{lines_mtx};
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("v1_json, v2_json (text only)") != std::string::npos);
   for (auto& who : {v2, v1, text_only})
     self->send_exit(who, caf::exit_reason::user_shutdown);
 }
