@@ -149,6 +149,11 @@ void http_session::on_body(beast::error_code ec, std::size_t) {
 
 void http_session::serve() {
   auto req = parser_->release();
+  // A keep-alive connection may now wait long (a long-poll GET waits up to
+  // its window): it keeps no parser and, with nothing pipelined, no buffer.
+  parser_.reset();
+  if (buffer_.size() == 0)
+    buffer_.shrink_to_fit();
   auto [path, query] = split_target(req.target());
   if (websocket::is_upgrade(req)) {
     for (auto& mount : state_->sockets)
