@@ -3,7 +3,7 @@
 // window, an older poll answered 204 by a newer one), posts (x-ndjson lines,
 // V1 bodies, 413/400 refusals that leave the session alone, a bad frame that
 // ends it), tokens (header or query, forged, from other servers), origins,
-// CORS, methods, vsn, session expiry. Then the stock client falling back from
+// CORS, methods, vsn, session expiry, the session cap. Then the stock client falling back from
 // WebSocket to long-poll on a --no-websocket server, and a room shared by
 // long-poll and WebSocket clients. Every test ends by checking bystanders
 // (a WebSocket and a long-poll client) that must still be served.
@@ -396,6 +396,34 @@ describe('long-poll session expiry (--longpoll-window-ms 300)', () => {
     assert.deepEqual((await polling.call({ join_ref: joinRef, topic: 'room:lp-expiry', event: 'ping', payload: { p: 1 } })).payload,
       { status: 'ok', response: { p: 1 } });
     assert.ok(polling.polls.length >= 3 && polling.polls.every((s) => s === 200 || s === 204), JSON.stringify(polling.polls));
+    await by.check();
+  });
+});
+
+describe('long-poll session cap (--max-longpoll-sessions 3)', () => {
+  const WINDOW = 300;
+  const server = useServer(['--longpoll-window-ms', String(WINDOW), '--max-longpoll-sessions', '3']);
+
+  server.test('past the cap a new session gets HTTP 503 (logged once), open ones are served, and expired ones free their places', async (ctx) => {
+    const by = await bystanders(ctx, { windowMs: WINDOW }); // one of the 3
+    const a = await joinedSession(ctx.port, 'room:lp-cap', WINDOW);
+    const b = await newSession(ctx.port);
+    for (let i = 0; i < 5; i++) {
+      const refused = await longpollRequest(ctx.port, {});
+      assert.equal(refused.status, 503, `GET #${i} past the cap: HTTP ${refused.status} ${refused.text}`);
+      assert.equal(refused.text, '');
+    }
+    assert.equal(logLines(ctx.server, /refusing long-poll connects .*\(503\)/), 1, 'logged once, not per refusal');
+    // The sessions that exist are unharmed.
+    assert.deepEqual(await postLines(ctx.port, a, [ping('1', '2', 'room:lp-cap', { still: 'here' })]), { status: 200 });
+    const [reply] = await pollTexts(ctx.port, a, 1, { windowMs: WINDOW });
+    assert.deepEqual(JSON.parse(reply)[4], { status: 'ok', response: { still: 'here' } });
+    await by.check();
+    // a and b stop polling: once they expire, new sessions fit again.
+    await eventually(() => logLines(ctx.server, /closing long-poll session: no poll for/) >= 2,
+      scaled(3000, 6000), 'both sessions expired');
+    await newSession(ctx.port);
+    assert.ok(b.length > 0);
     await by.check();
   });
 });

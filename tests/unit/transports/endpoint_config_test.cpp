@@ -58,6 +58,8 @@ TEST_CASE("endpoint options: the long-poll window and secret, and an app's flags
   auto defaults = parse({});
   CHECK(defaults.longpoll_window == std::chrono::milliseconds{10000});
   CHECK(defaults.secret_key_base.empty());
+  CHECK(defaults.max_longpoll_sessions == 20000);
+  CHECK(parse({"--max-longpoll-sessions=5"}).max_longpoll_sessions == 5);
   std::string secret(40, 's');
   bool only_longpoll = false;
   bool other_flag = false;

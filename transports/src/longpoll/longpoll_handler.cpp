@@ -1,5 +1,8 @@
 #include "longpoll/longpoll_handler.hpp"
 
+#include <atomic>
+#include <chrono>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/field.hpp>
@@ -88,7 +91,25 @@ std::shared_ptr<longpoll_session> find_session(const longpoll_request& r, const 
   return id ? r.state->longpolls.find(*id) : nullptr;
 }
 
+// Logs at most once a second: a flood of refusals must not flood the log.
+void log_full(const longpoll_request& r) {
+  static std::atomic<std::int64_t> last_logged{0};
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+               .count();
+  auto last = last_logged.load();
+  if (now != last && last_logged.compare_exchange_strong(last, now))
+    log(log_level::warning, "refusing long-poll connects on ", r.mount.path, " (503): ",
+        r.state->config.max_longpoll_sessions, " sessions open (--max-longpoll-sessions)");
+}
+
 void open_session(longpoll_request& r, const json& params) {
+  if (r.state->longpolls.size() >= r.state->config.max_longpoll_sessions) {
+    log_full(r);
+    // Not a JSON status: the stock client reads a failed request as
+    // "retry later" (close 1011, reconnect with backoff).
+    return r.respond(answer(reply_to{r}, http::status::service_unavailable, ""));
+  }
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
                                                                   : std::string{};

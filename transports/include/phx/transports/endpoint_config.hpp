@@ -56,6 +56,10 @@ struct endpoint_config {
   /// How long a long-poll GET waits for frames before it answers 204.
   /// A session that has not polled for 1.5 times this long is closed.
   std::chrono::milliseconds longpoll_window{10000};
+  /// Long-poll sessions at once. A session holds no socket while nobody
+  /// polls, so this, not the open-files limit, bounds how many a client
+  /// can open; past it a new session gets HTTP 503 (the client retries).
+  std::size_t max_longpoll_sessions = 20000;
   /// Secret that signs long-poll session tokens (HMAC-SHA256), at least 32
   /// characters. Empty: one is generated at start, with a warning, and
   /// tokens do not survive a restart.
