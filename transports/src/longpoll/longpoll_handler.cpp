@@ -83,8 +83,8 @@ std::string token_of(const longpoll_request& r, const json& params) {
   return token != params.end() && token->is_string() ? token->get<std::string>() : std::string{};
 }
 
-std::shared_ptr<longpoll_session> find_session(const longpoll_request& r, const json& params) {
-  auto token = token_of(r, params);
+std::shared_ptr<longpoll_session> find_session(const longpoll_request& r,
+                                               const std::string& token) {
   if (token.empty())
     return nullptr;
   auto id = r.state->tokens.verify(token);
@@ -138,6 +138,19 @@ void open_session(longpoll_request& r, const json& params) {
   r.respond(poll_answer(reply_to{r}, 410, r.state->tokens.sign(id), {}));
 }
 
+// Calls `end` (end_poll or end_post) for `ticket` once the window is over,
+// unless the answer came first and cancelled `timer`.
+void end_after_window(net::steady_timer& timer, const longpoll_request& r,
+                      const std::shared_ptr<longpoll_session>& session, std::uint64_t ticket,
+                      void (longpoll_session::*end)(std::uint64_t)) {
+  timer.expires_after(r.state->config.longpoll_window);
+  timer.async_wait([weak = std::weak_ptr<longpoll_session>(session), ticket, end](
+                     boost::system::error_code ec) {
+    if (auto s = weak.lock(); s && !ec)
+      ((*s).*end)(ticket);
+  });
+}
+
 void poll(longpoll_request& r, const std::shared_ptr<longpoll_session>& session,
           std::string token) {
   auto timer = std::make_shared<net::steady_timer>(r.executor);
@@ -162,12 +175,7 @@ void poll(longpoll_request& r, const std::shared_ptr<longpoll_session>& session,
   auto ticket = session->poll(std::move(handler));
   if (ticket == 0)
     return; // answered at once
-  timer->expires_after(r.state->config.longpoll_window);
-  timer->async_wait([weak = std::weak_ptr<longpoll_session>(session), ticket](
-                      boost::system::error_code ec) {
-    if (auto s = weak.lock(); s && !ec)
-      s->end_poll(ticket);
-  });
+  end_after_window(*timer, r, session, ticket, &longpoll_session::end_poll);
 }
 
 // Splits an x-ndjson body into frames: a line starting with '[' is a text
@@ -230,12 +238,7 @@ void post(longpoll_request& r, const std::shared_ptr<longpoll_session>& session)
         " (429): more than max_frames_in_flight frames not yet taken");
     return r.respond(status_answer(reply_to{r}, 429));
   }
-  timer->expires_after(r.state->config.longpoll_window);
-  timer->async_wait([weak = std::weak_ptr<longpoll_session>(session), ticket](
-                      boost::system::error_code ec) {
-    if (auto s = weak.lock(); s && !ec)
-      s->end_post(ticket);
-  });
+  end_after_window(*timer, r, session, ticket, &longpoll_session::end_post);
 }
 
 } // namespace
@@ -260,13 +263,14 @@ void serve_longpoll(longpoll_request r) {
     }
     case http::verb::get: {
       auto params = parse_query(r.query, r.state->config.max_json_depth);
-      if (auto session = find_session(r, params))
-        return poll(r, session, token_of(r, params));
+      auto token = token_of(r, params);
+      if (auto session = find_session(r, token))
+        return poll(r, session, std::move(token));
       return open_session(r, params);
     }
     case http::verb::post: {
       auto params = parse_query(r.query, r.state->config.max_json_depth);
-      if (auto session = find_session(r, params))
+      if (auto session = find_session(r, token_of(r, params)))
         return post(r, session);
       return r.respond(status_answer(reply_to{r}, 410));
     }
