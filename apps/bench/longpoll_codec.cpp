@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "phx_frame.hpp"
+
 namespace bench {
 namespace {
 
@@ -44,36 +46,18 @@ bool find_header(std::string_view head, std::string_view name, std::string_view&
   return false;
 }
 
-void skip_ws(std::string_view s, size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
-    ++i;
-}
-
-// At an opening quote: leaves i after the closing one, `raw` = the content.
-bool scan_string(std::string_view s, size_t& i, std::string_view& raw) {
-  if (i >= s.size() || s[i] != '"')
-    return false;
-  size_t start = ++i;
-  while (i < s.size() && s[i] != '"')
-    i += s[i] == '\\' ? 2 : 1;
-  if (i >= s.size())
-    return false;
-  raw = s.substr(start, i - start);
-  ++i;
-  return true;
-}
 
 // Skips any JSON value at s[i] (nesting counted, strings respected).
 bool skip_value(std::string_view s, size_t& i) {
   int depth = 0;
   std::string_view ignored;
   do {
-    skip_ws(s, i);
+    json_skip_ws(s, i);
     if (i >= s.size())
       return false;
     char c = s[i];
     if (c == '"') {
-      if (!scan_string(s, i, ignored))
+      if (!json_scan_string(s, i, ignored))
         return false;
     } else if (c == '{' || c == '[') {
       ++depth;
@@ -197,23 +181,23 @@ int parse_http_answer(std::string_view buf, http_answer& out) {
 
 bool scan_poll_body(std::string_view s, poll_body& out) {
   size_t i = 0;
-  skip_ws(s, i);
+  json_skip_ws(s, i);
   if (i >= s.size() || s[i] != '{')
     return false;
   ++i;
-  skip_ws(s, i);
+  json_skip_ws(s, i);
   if (i < s.size() && s[i] == '}')
     return true;
   while (true) {
     std::string_view key;
-    skip_ws(s, i);
-    if (!scan_string(s, i, key))
+    json_skip_ws(s, i);
+    if (!json_scan_string(s, i, key))
       return false;
-    skip_ws(s, i);
+    json_skip_ws(s, i);
     if (i >= s.size() || s[i] != ':')
       return false;
     ++i;
-    skip_ws(s, i);
+    json_skip_ws(s, i);
     size_t start = i;
     if (key == "status") {
       long v = std::strtol(std::string(s.substr(i, 12)).c_str(), nullptr, 10);
@@ -221,7 +205,7 @@ bool scan_poll_body(std::string_view s, poll_body& out) {
         return false;
       out.status = int(v);
     } else if (key == "token" && i < s.size() && s[i] == '"') {
-      if (!scan_string(s, i, out.token))
+      if (!json_scan_string(s, i, out.token))
         return false;
     } else {
       if (!skip_value(s, i))
@@ -229,7 +213,7 @@ bool scan_poll_body(std::string_view s, poll_body& out) {
       if (key == "messages" && s[start] == '[')
         out.messages = s.substr(start, i - start);
     }
-    skip_ws(s, i);
+    json_skip_ws(s, i);
     if (i < s.size() && s[i] == ',') {
       ++i;
       continue;
@@ -240,12 +224,12 @@ bool scan_poll_body(std::string_view s, poll_body& out) {
 
 bool next_message(std::string_view& rest, std::string& text) {
   size_t i = 0;
-  skip_ws(rest, i);
+  json_skip_ws(rest, i);
   if (i < rest.size() && (rest[i] == '[' || rest[i] == ','))
     ++i;
-  skip_ws(rest, i);
+  json_skip_ws(rest, i);
   std::string_view raw;
-  if (i >= rest.size() || rest[i] != '"' || !scan_string(rest, i, raw) || !json_unescape(raw, text)) {
+  if (i >= rest.size() || rest[i] != '"' || !json_scan_string(rest, i, raw) || !json_unescape(raw, text)) {
     rest = {};
     return false;
   }

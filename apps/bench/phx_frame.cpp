@@ -1,33 +1,39 @@
 #include "phx_frame.hpp"
 
 namespace bench {
-namespace {
 
-void skip_ws(std::string_view s, size_t& i) {
+void json_skip_ws(std::string_view s, size_t& i) {
   while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
     ++i;
 }
 
+bool json_scan_string(std::string_view s, size_t& i, std::string_view& raw) {
+  if (i >= s.size() || s[i] != '"')
+    return false;
+  size_t start = ++i;
+  while (i < s.size() && s[i] != '"')
+    i += s[i] == '\\' ? 2 : 1;
+  if (i >= s.size())
+    return false;
+  raw = s.substr(start, i - start);
+  ++i;
+  return true;
+}
+
+namespace {
+
 // Reads a JSON string or null at s[i]; leaves i after it and its comma.
 bool scan_element(std::string_view s, size_t& i, std::string_view& out) {
-  skip_ws(s, i);
+  json_skip_ws(s, i);
   if (i >= s.size())
     return false;
   if (s.compare(i, 4, "null") == 0) {
     out = std::string_view();
     i += 4;
-  } else if (s[i] == '"') {
-    size_t start = ++i;
-    while (i < s.size() && s[i] != '"')
-      i += (s[i] == '\\') ? 2 : 1;
-    if (i >= s.size())
-      return false;
-    out = s.substr(start, i - start);
-    ++i;
-  } else {
+  } else if (!json_scan_string(s, i, out)) {
     return false;
   }
-  skip_ws(s, i);
+  json_skip_ws(s, i);
   if (i >= s.size() || s[i] != ',')
     return false;
   ++i;
@@ -38,7 +44,7 @@ bool scan_element(std::string_view s, size_t& i, std::string_view& out) {
 
 bool phx_scan(std::string_view s, phx_msg& m) {
   size_t i = 0;
-  skip_ws(s, i);
+  json_skip_ws(s, i);
   if (i >= s.size() || s[i] != '[')
     return false;
   ++i;
@@ -60,10 +66,10 @@ bool phx_find_int(std::string_view json, std::string_view key, int64_t& value) {
       return false;
     size_t i = at + key.size();
     // key is given with its quotes, e.g. "\"t\"": require a colon after it.
-    skip_ws(json, i);
+    json_skip_ws(json, i);
     if (i < json.size() && json[i] == ':') {
       ++i;
-      skip_ws(json, i);
+      json_skip_ws(json, i);
       bool neg = i < json.size() && json[i] == '-';
       if (neg)
         ++i;

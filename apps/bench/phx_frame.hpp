@@ -21,6 +21,13 @@ struct phx_msg {
   std::string_view payload; // raw JSON text
 };
 
+// Shallow JSON scanning, shared by the frame and long-poll readers.
+// Advances i past spaces, tabs and line breaks.
+void json_skip_ws(std::string_view s, size_t& i);
+// At an opening quote: leaves i after the closing one, `raw` = the content
+// (escapes left as they are). False when there is no string at i.
+bool json_scan_string(std::string_view s, size_t& i, std::string_view& raw);
+
 // False when `text` is not a 5-element array in the expected shape.
 bool phx_scan(std::string_view text, phx_msg& out);
 
