@@ -22,6 +22,15 @@ caf::error pubsub::broadcast(std::string topic, std::string event, json payload)
 
 caf::error pubsub::broadcast_from(const caf::actor_addr& from, std::string topic,
                                   std::string event, json payload) const {
+  return publish(from, std::move(topic), std::move(event), std::move(payload), false);
+}
+
+caf::error pubsub::local_broadcast(std::string topic, std::string event, json payload) const {
+  return publish(caf::actor_addr{}, std::move(topic), std::move(event), std::move(payload), true);
+}
+
+caf::error pubsub::publish(const caf::actor_addr& from, std::string topic, std::string event,
+                           json payload, bool local_only) const {
   if (!registry_)
     return caf::make_error(caf::sec::invalid_argument, "pubsub has no registry");
   if (!payload.is_object() && !payload.is_binary())
@@ -29,7 +38,10 @@ caf::error pubsub::broadcast_from(const caf::actor_addr& from, std::string topic
                            "broadcast payload must be a JSON object or bytes");
   auto msg = std::make_shared<const phx::broadcast>(
     phx::broadcast{std::move(topic), std::move(event), std::move(payload)});
-  caf::anon_send(registry_, publish_atom_v, std::move(msg), from);
+  if (local_only)
+    caf::anon_send(registry_, publish_atom_v, std::move(msg), from, local_atom_v);
+  else
+    caf::anon_send(registry_, publish_atom_v, std::move(msg), from);
   return caf::none;
 }
 

@@ -44,8 +44,15 @@ public:
         remove(topic, key_of(who));
       },
       [this](publish_atom, const broadcast_ptr& msg, const caf::actor_addr& from) {
+        // Peers first: their fan-out runs while this one does.
+        if (forwarder_)
+          send(forwarder_, forward_atom_v, msg);
         publish(*msg, msg, from);
       },
+      [this](publish_atom, const broadcast_ptr& msg, const caf::actor_addr& from, local_atom) {
+        publish(*msg, msg, from);
+      },
+      [this](forward_atom, caf::actor& forwarder) { forwarder_ = std::move(forwarder); },
       [this](count_atom, const std::string& topic) -> size_t {
         auto i = topics_.find(topic);
         return i == topics_.end() ? 0 : i->second.size();
@@ -58,6 +65,7 @@ public:
     // registry): drop them so that no cycle outlives the actors.
     topics_of_.clear();
     topics_.clear();
+    forwarder_ = nullptr;
   }
 
 private:
@@ -220,6 +228,7 @@ private:
   std::unordered_map<std::string, std::vector<subscription>> topics_;
   std::unordered_map<key, std::vector<membership>> topics_of_;
   flush_function flush_;
+  caf::actor forwarder_; // a cluster's node bridge, or none
 };
 
 } // namespace

@@ -39,6 +39,8 @@ log_level parse_level(const std::string& name) {
 caf::actor_system_config& configure(caf::actor_system_config& cfg, const endpoint_config& ep) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("scheduler.max-threads", static_cast<size_t>(ep.scheduler_threads));
+  if (ep.cluster.enabled())
+    cluster_node::configure(cfg);
   return cfg;
 }
 
@@ -73,6 +75,8 @@ struct endpoint::impl {
       state(std::make_shared<detail::server_state>(config, system, pubsub,
                                                    parse_origins(config.check_origin),
                                                    secret_of(config))) {
+    if (config.cluster.enabled())
+      cluster.emplace(system, pubsub, config.cluster);
   }
 
   endpoint_config config;
@@ -83,6 +87,7 @@ struct endpoint::impl {
   caf::actor_system system;
   phx::pubsub pubsub;
   std::shared_ptr<detail::server_state> state;
+  std::optional<cluster_node> cluster; // with a node port
   std::shared_ptr<detail::listener> listener;
   // Keeps the I/O threads running while nothing is pending for a moment
   // (between a stopped listener and the last answers of stop()).
@@ -104,6 +109,7 @@ endpoint::~endpoint() {
   // io_context goes, after the system.
   impl_->state->sockets.clear();
   impl_->state->routes.clear();
+  impl_->cluster.reset();
   caf::anon_send_exit(impl_->pubsub.registry(), caf::exit_reason::user_shutdown);
 }
 
@@ -142,6 +148,14 @@ caf::error endpoint::broadcast(std::string topic, std::string event, json payloa
   return impl_->pubsub.broadcast(std::move(topic), std::move(event), std::move(payload));
 }
 
+caf::error endpoint::local_broadcast(std::string topic, std::string event, json payload) {
+  return impl_->pubsub.local_broadcast(std::move(topic), std::move(event), std::move(payload));
+}
+
+std::vector<peer_info> endpoint::cluster_peers() const {
+  return impl_->cluster ? impl_->cluster->peers() : std::vector<peer_info>{};
+}
+
 const supervision_counters& endpoint::supervision() const noexcept {
   return *impl_->state->supervision;
 }
@@ -166,6 +180,9 @@ std::uint16_t endpoint::start() {
   auto address = net::ip::make_address(d.config.host, ec);
   if (ec)
     throw std::runtime_error("bad listen address \"" + d.config.host + "\": " + ec.message());
+  // The node first: a node whose clients can connect is already in its cluster.
+  if (d.cluster)
+    d.cluster->start();
   d.listener = std::make_shared<detail::listener>(
     d.ioc, net::ip::tcp::endpoint{address, d.config.port}, d.state);
   d.listener->run();
@@ -203,6 +220,8 @@ void endpoint::stop() {
     session->abandon();
   for (auto& session : d.state->longpolls.all())
     session->abandon();
+  if (d.cluster)
+    d.cluster->stop();
 }
 
 int endpoint::run() {

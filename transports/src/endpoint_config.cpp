@@ -60,6 +60,9 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   std::size_t idle_ms = static_cast<std::size_t>(cfg.idle_timeout.count());
   std::size_t request_ms = static_cast<std::size_t>(cfg.request_timeout.count());
   std::size_t window_ms = static_cast<std::size_t>(cfg.longpoll_window.count());
+  std::size_t node_timeout_ms = static_cast<std::size_t>(cfg.cluster.node_timeout.count());
+  if (const char* secret = std::getenv("PHX_CLUSTER_SECRET"))
+    cfg.cluster.secret = secret;
   std::vector<option_spec> specs{
     {"host", "address to listen on", cfg.host,
      [&](std::string_view v) { cfg.host = std::string{v}; return !v.empty(); }},
@@ -109,6 +112,24 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
        cfg.log_level = std::string{v};
        return v == "debug" || v == "info" || v == "warning" || v == "error";
      }},
+    {"node-port", "cluster: this node's bridge port (0: single node)",
+     std::to_string(cfg.cluster.node_port), integer_setter(cfg.cluster.node_port, std::uint16_t{0})},
+    {"node-host", "cluster: address the node port binds to", cfg.cluster.node_host,
+     [&](std::string_view v) { cfg.cluster.node_host = std::string{v}; return !v.empty(); }},
+    {"node-name", "cluster: how peers and logs name this node", "node-host:node-port",
+     [&](std::string_view v) { cfg.cluster.node_name = std::string{v}; return !v.empty(); }},
+    {"peers", "cluster: peer nodes to dial, host:port,host:port", "none",
+     [&](std::string_view v) {
+       std::string error;
+       return cfg.cluster.set_peers(v, error);
+     }},
+    {"cluster-secret", "cluster: secret every node shares (or PHX_CLUSTER_SECRET)", "none",
+     [&](std::string_view v) { cfg.cluster.secret = std::string{v}; return !v.empty(); }},
+    {"node-timeout-ms", "cluster: a peer silent this long is down",
+     std::to_string(node_timeout_ms), integer_setter(node_timeout_ms, std::size_t{100})},
+    {"node-queue-bytes", "cluster: bytes unacknowledged by a peer before its link is dropped",
+     std::to_string(cfg.cluster.peer_queue_bytes),
+     integer_setter(cfg.cluster.peer_queue_bytes, std::size_t{64 * 1024})},
   };
   for (auto& opt : extra) {
     if (opt.flag)
@@ -154,6 +175,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   cfg.idle_timeout = std::chrono::milliseconds(idle_ms);
   cfg.request_timeout = std::chrono::milliseconds(request_ms);
   cfg.longpoll_window = std::chrono::milliseconds(window_ms);
+  cfg.cluster.node_timeout = std::chrono::milliseconds(node_timeout_ms);
   return cfg;
 }
 

@@ -150,6 +150,38 @@ TEST_CASE_FIXTURE(fixture, "broadcast_from skips the sender only") {
   self->send_exit(b, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE_FIXTURE(fixture, "a forwarder gets broadcasts published here, not local ones") {
+  // `self` stands in for a cluster's node bridge.
+  auto a = sys.spawn<idle_subscriber>();
+  auto sink = std::make_shared<recording_sink>();
+  ps.subscribe("t", fastlane(a, sink));
+  REQUIRE(await_count("t", 1));
+  caf::anon_send(ps.registry(), phx::forward_atom_v, caf::actor{self});
+  REQUIRE_FALSE(ps.local_broadcast("t", "e", json{{"n", 1}}));
+  REQUIRE_FALSE(ps.broadcast_from(a.address(), "t", "e", json{{"n", 2}}));
+  REQUIRE_FALSE(ps.broadcast("t", "e", json{{"n", 3}}));
+  std::vector<json> forwarded;
+  for (int i = 0; i < 2; ++i)
+    self->receive(
+      [&](phx::forward_atom, const phx::broadcast_ptr& msg) { forwarded.push_back(msg->payload); },
+      caf::after(2s) >> [] {});
+  REQUIRE(forwarded.size() == 2); // in order, the local one not among them
+  CHECK(forwarded[0] == json{{"n", 2}});
+  CHECK(forwarded[1] == json{{"n", 3}});
+  auto got = sink->wait_for(2); // local delivery as before; broadcast_from skips a
+  REQUIRE(got.size() == 2);
+  CHECK(json::parse(*got[0].bytes)[4] == json{{"n", 1}});
+  CHECK(json::parse(*got[1].bytes)[4] == json{{"n", 3}});
+  caf::anon_send(ps.registry(), phx::forward_atom_v, caf::actor{}); // detached
+  REQUIRE_FALSE(ps.broadcast("t", "e", json{{"n", 4}}));
+  CHECK(sink->wait_for(3).size() == 3);
+  bool more = false;
+  self->receive([&](phx::forward_atom, const phx::broadcast_ptr&) { more = true; },
+                caf::after(100ms) >> [] {});
+  CHECK_FALSE(more);
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE_FIXTURE(fixture, "intercepted events and plain subscribers get the broadcast itself") {
   auto sink = std::make_shared<recording_sink>();
   ps.subscribe("t", fastlane(self, sink, {"filtered"}));

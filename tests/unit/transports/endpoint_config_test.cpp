@@ -80,3 +80,21 @@ TEST_CASE("endpoint options: the long-poll window and secret, and an app's flags
   CHECK(flag);
   CHECK(next.port == 7);
 }
+
+TEST_CASE("endpoint options: a cluster node, its peers, secret and bounds") {
+  auto single = parse({});
+  CHECK_FALSE(single.cluster.enabled());
+  CHECK(single.cluster.node_host == "127.0.0.1");
+  CHECK(single.cluster.node_timeout == std::chrono::milliseconds{5000});
+  auto cfg = parse({"--node-port", "4100", "--peers=127.0.0.1:4101,127.0.0.1:4102",
+                    "--cluster-secret", "s3cret", "--node-timeout-ms=750",
+                    "--node-queue-bytes", "100000", "--node-name", "node-a"});
+  CHECK(cfg.cluster.enabled());
+  CHECK(cfg.cluster.node_port == 4100);
+  REQUIRE(cfg.cluster.peers.size() == 2);
+  CHECK(cfg.cluster.peers[1].text() == "127.0.0.1:4102");
+  CHECK(cfg.cluster.secret == "s3cret");
+  CHECK(cfg.cluster.node_timeout == std::chrono::milliseconds{750});
+  CHECK(cfg.cluster.peer_queue_bytes == 100000);
+  CHECK(cfg.cluster.name() == "node-a");
+}

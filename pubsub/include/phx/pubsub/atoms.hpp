@@ -23,6 +23,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(phx_pubsub, caf::first_custom_type_id)
   /// (broadcast_atom, broadcast_ptr): a broadcast delivered to a plain or
   /// intercepting subscriber.
   CAF_ADD_ATOM(phx_pubsub, phx, broadcast_atom, "phx_bcast")
+  /// (forward_atom, caf::actor): from now on the registry hands every
+  /// broadcast published on this node to that actor (a cluster's node
+  /// bridge) as (forward_atom, broadcast_ptr), before its own fan-out.
+  CAF_ADD_ATOM(phx_pubsub, phx, forward_atom, "phx_fwd")
+  /// (publish_atom, broadcast_ptr, caf::actor_addr, local_atom): a broadcast
+  /// for this node's subscribers only (never forwarded).
+  CAF_ADD_ATOM(phx_pubsub, phx, local_atom, "phx_local")
 
 CAF_END_TYPE_ID_BLOCK(phx_pubsub)
 

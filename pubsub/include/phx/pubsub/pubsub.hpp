@@ -13,7 +13,8 @@ namespace phx {
 
 /// A cheap, copyable handle on the registry, usable from any thread (an
 /// HTTP handler, a timer, an actor). Sends are asynchronous: a broadcast is
-/// queued to the registry and fanned out there.
+/// queued to the registry and fanned out there (and, in a cluster, on
+/// every other node).
 class pubsub {
 public:
   pubsub() = default;
@@ -35,12 +36,19 @@ public:
   caf::error broadcast_from(const caf::actor_addr& from, std::string topic,
                             std::string event, json payload) const;
 
+  /// As broadcast, but to this node's subscribers only: in a cluster, the
+  /// other nodes do not get it.
+  caf::error local_broadcast(std::string topic, std::string event, json payload) const;
+
   /// The registry actor.
   const caf::actor& registry() const noexcept { return registry_; }
 
   explicit operator bool() const noexcept { return static_cast<bool>(registry_); }
 
 private:
+  caf::error publish(const caf::actor_addr& from, std::string topic, std::string event,
+                     json payload, bool local_only) const;
+
   caf::actor registry_;
 };
 

@@ -20,7 +20,13 @@ namespace phx {
 /// - `(publish_atom, broadcast_ptr, caf::actor_addr from)`: delivers to every
 ///   subscriber of the topic but `from` (an invalid address excludes nobody).
 ///   Non-intercepted events go to fastlane sinks as one shared encoded frame
-///   per serializer; the rest get `(broadcast_atom, broadcast_ptr)`.
+///   per serializer; the rest get `(broadcast_atom, broadcast_ptr)`. With a
+///   forwarder attached, it gets `(forward_atom, broadcast_ptr)` first.
+/// - `(publish_atom, broadcast_ptr, caf::actor_addr from, local_atom)`: the
+///   same, for this node's subscribers only (a peer node's broadcast, or a
+///   local_broadcast).
+/// - `(forward_atom, caf::actor forwarder)`: attaches the forwarder (a
+///   cluster's node bridge); an invalid handle detaches it.
 /// - `(count_atom, std::string topic) -> size_t`: how many subscribers it has.
 ///
 /// A broadcast queues its frame on every fastlane sink first (frame_sink::defer)

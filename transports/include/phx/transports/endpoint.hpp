@@ -9,6 +9,7 @@
 #include "phx/actors/socket_handler.hpp"
 #include "phx/actors/supervision_counters.hpp"
 #include "phx/actors/transport_set.hpp"
+#include "phx/cluster/cluster_node.hpp"
 #include "phx/protocol/json.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
@@ -60,8 +61,15 @@ public:
   /// key, non-loopback peers get 403 unless `loopback_only` is false.
   endpoint& broadcast_api(std::string path = "/api/broadcast", bool loopback_only = true);
 
-  /// Broadcasts to every subscriber of `topic`; callable from any thread.
+  /// Broadcasts to every subscriber of `topic`, on every node of the
+  /// cluster; callable from any thread.
   caf::error broadcast(std::string topic, std::string event, json payload);
+
+  /// Broadcasts to this node's subscribers of `topic` only.
+  caf::error local_broadcast(std::string topic, std::string event, json payload);
+
+  /// The cluster's other nodes as this one sees them (empty for a single node).
+  std::vector<peer_info> cluster_peers() const;
 
   /// The process-wide pubsub handle.
   const phx::pubsub& pubsub() const noexcept;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "phx/cluster/cluster_config.hpp"
+
 namespace phx {
 
 /// An extra command-line option an app declares: "--www DIR" (`value`
@@ -74,6 +76,10 @@ struct endpoint_config {
   unsigned scheduler_threads = 2;
   /// "debug", "info", "warning" or "error".
   std::string log_level = "info";
+  /// Several processes as one: with a node port, broadcasts reach the
+  /// subscribers of every node (see cluster_config). The secret defaults to
+  /// the environment variable PHX_CLUSTER_SECRET.
+  cluster_config cluster;
 
   /// Reads the options above from the command line, as `--port 4000` or
   /// `--port=4000`, plus the app's `extra` options. Prints usage and exits 0
