@@ -75,8 +75,6 @@ struct endpoint::impl {
       state(std::make_shared<detail::server_state>(config, system, pubsub,
                                                    parse_origins(config.check_origin),
                                                    secret_of(config))) {
-    if (config.cluster.enabled())
-      cluster.emplace(system, pubsub, config.cluster);
   }
 
   endpoint_config config;
@@ -181,8 +179,11 @@ std::uint16_t endpoint::start() {
   if (ec)
     throw std::runtime_error("bad listen address \"" + d.config.host + "\": " + ec.message());
   // The node first: a node whose clients can connect is already in its cluster.
-  if (d.cluster)
+  if (d.config.cluster.enabled()) {
+    if (!d.cluster)
+      d.cluster.emplace(d.system, d.pubsub, d.config.cluster);
     d.cluster->start();
+  }
   d.listener = std::make_shared<detail::listener>(
     d.ioc, net::ip::tcp::endpoint{address, d.config.port}, d.state);
   d.listener->run();

@@ -81,8 +81,10 @@ public:
 
   const endpoint_config& config() const noexcept;
 
-  /// Binds, listens and starts the I/O threads; returns the bound port.
-  /// Throws std::runtime_error when the address cannot be bound.
+  /// Binds, listens and starts the I/O threads (and, with a node port, joins
+  /// the cluster first); returns the bound port. Throws std::runtime_error
+  /// when the address cannot be bound, std::invalid_argument when a cluster
+  /// node has no secret.
   std::uint16_t start();
 
   /// Closes every connection (1012), stops the listener and the I/O threads.
