@@ -46,6 +46,51 @@ double to_double(const std::string& name, const std::string& v) {
   }
 }
 
+// "A,B,C" -> integers; empty elements (",,", a trailing comma) are refused.
+// `what`: "port" or "pid", for the messages.
+std::vector<int> to_int_list(const std::string& name, const std::string& v, const std::string& what) {
+  std::string expected = " (expected a comma-separated list like " +
+                         std::string(what == "port" ? "4001,4002,4003" : "1201,1202,1203") + ")";
+  std::vector<int> out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = v.find(',', start);
+    std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty())
+      throw std::runtime_error("--" + name + ": empty " + what + " in '" + v + "'" + expected);
+    try {
+      out.push_back(to_int(name, item));
+    } catch (const std::runtime_error&) {
+      throw std::runtime_error("--" + name + ": '" + item + "' in '" + v + "' is not a " + what +
+                               expected);
+    }
+    if (comma == std::string::npos)
+      return out;
+    start = comma + 1;
+  }
+}
+
+std::vector<int> to_port_list(const std::string& v) {
+  std::vector<int> ports = to_int_list("ports", v, "port");
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i] < 1 || ports[i] > 65535)
+      throw std::runtime_error("--ports: " + std::to_string(ports[i]) +
+                               " is not a TCP port (1..65535)");
+    for (size_t k = 0; k < i; ++k)
+      if (ports[k] == ports[i])
+        throw std::runtime_error("--ports: port " + std::to_string(ports[i]) +
+                                 " is given twice; each node needs its own port");
+  }
+  return ports;
+}
+
+std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v)
+    s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
+
 std::string fmt_double(double d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", d);
@@ -77,6 +122,15 @@ const std::vector<option_spec>& specs() {
   static const std::vector<option_spec> all = {
       STR_OPT("host", host, "server address; must be loopback (127.0.0.0/8)"),
       INT_OPT("port", port, "server TCP port"),
+      option_spec{"ports",
+                  "cluster: P1,P2,... client ports of several server processes (nodes) on "
+                  "--host; connection i goes to P[i % n]; broadcasts (--trigger http POSTs, "
+                  "the shout publisher) go to P1, which replaces --port; results per node",
+                  [](options& o, const std::string& v) { o.ports = to_port_list(v); },
+                  [](const options& o) {
+                    return o.ports.empty() ? std::string("none: one server at --port")
+                                           : join(o.ports);
+                  }},
       STR_OPT("path", path, "WebSocket path of the socket"),
       STR_OPT("transport", transport,
               "websocket, or longpoll (idle and fanout): connections (fanout: subscribers) "
@@ -104,7 +158,20 @@ const std::vector<option_spec>& specs() {
       DBL_OPT("warmup", warmup_s,
               "churn: seconds of cycles before the RSS baseline, so that one-time growth "
               "(code paged in, per-thread heaps) is not taken for a leak; 0: none"),
-      INT_OPT("server-pid", server_pid, "server pid for RSS (0: the process listening on --port)"),
+      option_spec{"server-pid",
+                  "server pid for RSS (0: the process listening on --port); with --ports, "
+                  "PID1,PID2,...: one per port, in order (none: the processes listening on "
+                  "them; if one is not found, RSS is not read)",
+                  [](options& o, const std::string& v) {
+                    o.server_pids = to_int_list("server-pid", v, "pid");
+                    o.server_pid = o.server_pids[0];
+                    if (o.server_pids.size() == 1 && o.server_pid == 0)
+                      o.server_pids.clear();
+                  },
+                  [](const options& o) {
+                    return o.server_pids.empty() ? std::to_string(o.server_pid)
+                                                 : join(o.server_pids);
+                  }},
       INT_OPT("payload-bytes", payload_bytes, "filler bytes in each push/broadcast payload"),
       INT_OPT("heartbeat-ms", heartbeat_ms, "heartbeat interval per connection"),
       INT_OPT("settle-ms", settle_ms, "wait before reading the server's RSS"),
@@ -150,12 +217,25 @@ void validate(const options& o) {
                              "--source-addresses 1..253");
   if (o.heartbeat_ms < 1 || o.connect_concurrency < 1)
     throw std::runtime_error("--heartbeat-ms and --connect-concurrency must be >= 1");
+  if (o.cluster() && o.connections < o.nodes())
+    throw std::runtime_error("--ports: " + std::to_string(o.nodes()) + " nodes need at least " +
+                             std::to_string(o.nodes()) + " --connections (one per node)");
+  if (o.server_pids.size() > 1 && !o.cluster())
+    throw std::runtime_error("--server-pid: a list of pids needs --ports (one pid per port)");
+  if (o.cluster() && !o.server_pids.empty() && o.server_pids.size() != o.ports.size())
+    throw std::runtime_error("--server-pid: " + std::to_string(o.server_pids.size()) +
+                             " pid(s) for " + std::to_string(o.ports.size()) +
+                             " --ports; give one pid per port, in the same order, or none");
+  for (int pid : o.server_pids)
+    if (pid < 1)
+      throw std::runtime_error("--server-pid: pids in a list must be >= 1");
 }
 
 } // namespace
 
 options parse_options(int argc, char** argv) {
   options o;
+  bool port_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0)
@@ -176,6 +256,15 @@ options parse_options(int argc, char** argv) {
       value = argv[++i];
     }
     s->set(o, value);
+    port_given = port_given || name == "port";
+  }
+  if (o.cluster()) { // the first node publishes: it is --port
+    if (port_given && o.port != o.ports[0])
+      throw std::runtime_error("--port " + std::to_string(o.port) + " and --ports " +
+                               join(o.ports) +
+                               ": with --ports the first port is the publishing one and "
+                               "replaces --port; give one or the other");
+    o.port = o.ports[0];
   }
   if (!o.help)
     validate(o);
@@ -185,7 +274,12 @@ options parse_options(int argc, char** argv) {
 void print_help(const char* argv0) {
   std::printf("usage: %s [options]\n\n"
               "Load generator for Phoenix Channels servers (V2 JSON protocol).\n"
-              "Scenarios print a table, then one line 'RESULT {json}'.\n\n"
+              "Scenarios print a table, then one line 'RESULT {json}'.\n"
+              "Cluster mode (--ports P1,P2,...): every scenario spreads its connections\n"
+              "round-robin over the nodes, fanout publishes on P1; the RESULT gives\n"
+              "\"nodes\" and a \"per_node\" section keyed by port (fanout: deliveries and\n"
+              "latency of each node's subscribers; rtt: replies and round trips; idle,\n"
+              "churn: RSS of each node, summed over the nodes at the top).\n\n"
               "options (as --name VALUE or --name=VALUE):\n",
               argv0);
   options defaults;

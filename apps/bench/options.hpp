@@ -3,12 +3,17 @@
 // into every worker by fork().
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace bench {
 
 struct options {
   std::string host = "127.0.0.1";
-  int port = 4000;
+  int port = 4000;            // with --ports: ports[0], the publishing node
+  // --ports: the client ports of several server processes (cluster nodes) on
+  // --host; connection i goes to ports[i % n], broadcasts to ports[0]. Empty:
+  // one server at --port.
+  std::vector<int> ports;
   std::string path = "/socket/websocket?vsn=2.0.0";
   std::string transport = "websocket"; // or longpoll (idle, fanout): path's /websocket -> /longpoll
   std::string scenario = "idle";
@@ -26,6 +31,7 @@ struct options {
   double duration_s = 10;
   double warmup_s = 1;        // churn: cycles run (and ended) before the RSS baseline
   int server_pid = 0;         // 0: find the process listening on --port
+  std::vector<int> server_pids; // --server-pid P1,P2,...: one per --ports node
   int payload_bytes = 32;
   int heartbeat_ms = 30000;
   int settle_ms = 2000;
@@ -35,6 +41,16 @@ struct options {
   int max_run_s = 0;          // hard cap on the whole run; 0: derived from the others
   bool smoke = false;
   bool help = false;
+
+  bool cluster() const { return !ports.empty(); }
+  int nodes() const { return ports.empty() ? 1 : int(ports.size()); }
+  int node_port(int k) const { return ports.empty() ? port : ports[size_t(k)]; }
+  // The node connection `i` (global index) goes to: round-robin.
+  int node_of(long i) const { return ports.size() > 1 ? int(i % long(ports.size())) : 0; }
+  // Connections (of `connections`) that go to node k.
+  int node_connections(int k) const {
+    return connections / nodes() + (k < connections % nodes() ? 1 : 0);
+  }
 };
 
 // Parses argv ("--opt value" or "--opt=value"); throws std::runtime_error with a

@@ -1,22 +1,80 @@
 // Helpers shared by the scenarios, and the dispatcher.
+#include "blocking_socket.hpp"
 #include "run_control.hpp"
 #include "scenarios.hpp"
 #include "server_probe.hpp"
 #include "worker_pool.hpp"
 
+#include <set>
+#include <stdexcept>
+
 namespace bench {
 
-int resolve_server_pid(const options& o) {
-  return o.server_pid > 0 ? o.server_pid : find_listening_pid(o.port);
+server_set find_servers(const options& o) {
+  server_set s;
+  s.cluster = o.cluster();
+  for (int k = 0; k < o.nodes(); ++k) {
+    int port = o.node_port(k);
+    int pid = o.server_pids.size() == size_t(o.nodes()) ? o.server_pids[size_t(k)]
+              : o.server_pid > 0                         ? o.server_pid
+                                                         : find_listening_pid(port);
+    s.ports.push_back(port);
+    s.pids.push_back(pid);
+    if (!s.cluster || !s.note.empty())
+      continue;
+    if (pid == 0)
+      s.note = "RSS not read: no process found listening on port " + std::to_string(port) +
+               " (give --server-pid with one pid per port)";
+    else if (read_vmrss_kb(pid) < 0)
+      s.note = "RSS not read: cannot read /proc/" + std::to_string(pid) + "/status (port " +
+               std::to_string(port) + ")";
+  }
+  return s;
 }
 
-result_json result_header(const options& o, int server_pid) {
+server_set::rss server_set::read_rss() const {
+  rss r;
+  r.total_kb = 0;
+  std::set<int> counted; // one process serving two ports is counted once
+  for (int pid : pids) {
+    long kb = read_vmrss_kb(pid);
+    r.node_kb.push_back(kb);
+    if (kb < 0)
+      r.total_kb = -1;
+    else if (r.total_kb >= 0 && counted.insert(pid).second)
+      r.total_kb += kb;
+  }
+  return r;
+}
+
+void check_nodes_reachable(const options& o) {
+  if (!o.cluster())
+    return;
+  for (int k = 0; k < o.nodes(); ++k) {
+    blocking_socket probe;
+    if (!probe.connect(o.host, o.node_port(k), 2000))
+      throw std::runtime_error("--ports: node " + std::to_string(k + 1) + " of " +
+                               std::to_string(o.nodes()) + " (" + o.host + ":" +
+                               std::to_string(o.node_port(k)) + ") accepts no connection");
+  }
+}
+
+std::string node_key(const options& o, int k) { return std::to_string(o.node_port(k)); }
+
+result_json result_header(const options& o, const server_set& servers) {
   result_json j;
   j["scenario"] = o.scenario;
   j["host"] = o.host;
   j["port"] = o.port;
+  j["nodes"] = o.nodes();
+  if (o.cluster())
+    j["ports"] = servers.ports;
   j["transport"] = o.transport;
-  j["server_pid"] = server_pid;
+  j["server_pid"] = servers.pids.empty() ? 0 : servers.pids[0];
+  if (o.cluster())
+    j["server_pids"] = servers.pids;
+  if (!servers.rss_known())
+    j["rss_note"] = servers.note;
   j["processes"] = std::min(o.processes, o.connections);
   j["source_addresses"] = o.source_addresses;
   j["connections"] = o.connections;
@@ -41,6 +99,7 @@ void add_longpoll_figures(const options& o, result_json& j, const worker_totals&
 }
 
 scenario_result run_scenario(const options& o) {
+  check_nodes_reachable(o);
   arm_hard_cap(hard_cap_seconds(o));
   scenario_result r;
   if (o.scenario == "idle")

@@ -1,6 +1,8 @@
 // fanout: S subscribers of one topic (WebSocket or long-poll), B broadcasts
 // (POST /api/broadcast or a `shout` push from a WebSocket publisher); latency
-// of a broadcast = its last delivery - its publish time.
+// of a broadcast = its last delivery - its publish time. With --ports the
+// subscribers are spread over the nodes of a cluster and the broadcasts go to
+// the first: per_node then shows what each node's subscribers got, and when.
 #include "clock.hpp"
 #include "http_client.hpp"
 #include "phx_frame.hpp"
@@ -122,6 +124,38 @@ void add_figures(scenario_result& r, const worker_totals& t, const publish_log& 
          t.counter("unexpected_close") == 0;
 }
 
+// --ports: the same per node, for the subscribers connected to it.
+void add_node_figures(scenario_result& r, const options& o, const server_set& servers,
+                      const worker_totals& t, const publish_log& log,
+                      const std::vector<int>& joined) {
+  if (!o.cluster())
+    return;
+  int64_t published = int64_t(log.at.size()) - log.errors;
+  result_json per;
+  for (int k = 0; k < o.nodes(); ++k) {
+    const auto& count = t.node_fan_count[size_t(k)];
+    const auto& last = t.node_fan_last[size_t(k)];
+    histogram per_broadcast;
+    for (size_t seq = 0; seq < log.at.size() && seq < count.size(); ++seq)
+      if (count[seq] > 0)
+        per_broadcast.record(last[seq] - log.at[seq]);
+    std::string at = "@" + std::to_string(k);
+    int64_t expected = published * (size_t(k) < joined.size() ? joined[size_t(k)] : 0);
+    int64_t delivered = t.counter("deliveries" + at);
+    result_json n;
+    n["pid"] = servers.pids[size_t(k)];
+    n["subscribers"] = o.node_connections(k);
+    n["joined"] = size_t(k) < joined.size() ? joined[size_t(k)] : 0;
+    n["deliveries_expected"] = expected;
+    n["deliveries"] = delivered;
+    n["lost"] = expected - delivered;
+    n["broadcast_latency"] = latency_json(per_broadcast); // publish -> last delivery here
+    n["delivery_latency"] = latency_json(t.hist("delivery" + at));
+    per[node_key(o, k)] = n;
+  }
+  r.json["per_node"] = per;
+}
+
 } // namespace
 
 scenario_result run_fanout(const options& opts) {
@@ -129,9 +163,9 @@ scenario_result run_fanout(const options& opts) {
   o.channels = 1;
   if (o.trigger == "shout")
     o.event = "shout";
-  int pid = resolve_server_pid(o);
+  server_set servers = find_servers(o);
   scenario_result r;
-  r.json = result_header(o, pid);
+  r.json = result_header(o, servers);
   r.json["subscribers"] = o.connections;
   r.json["broadcasts"] = o.broadcasts;
   r.json["trigger"] = o.trigger;
@@ -139,6 +173,7 @@ scenario_result run_fanout(const options& opts) {
   worker_pool pool(o);
   bool ready = pool.wait_ready(o.setup_timeout_ms);
   int joined = pool.joined();
+  std::vector<int> joined_per_node = pool.joined_per_node();
   r.json["joined"] = joined;
   pool.command('g');
   publish_log log;
@@ -161,6 +196,7 @@ scenario_result run_fanout(const options& opts) {
   if (log.at.empty())
     log.start = log.end = now_ns();
   add_figures(r, t, log, joined);
+  add_node_figures(r, o, servers, t, log, joined_per_node);
   add_longpoll_figures(o, r.json, t);
   r.ok = r.ok && ready && joined == o.connections;
   return r;

@@ -1,6 +1,7 @@
 // --smoke: a few seconds of every scenario at small scale; exit 0 only when
 // nothing was lost and every figure is present. Meant for CI against a fresh
-// phx-echo. With --transport longpoll: idle and fanout over long-poll.
+// phx-echo. With --transport longpoll: idle and fanout over long-poll. With
+// --ports: the same over a cluster (every broadcast must reach every node).
 #include "run_control.hpp"
 #include "scenarios.hpp"
 
@@ -53,7 +54,7 @@ int run_smoke(const options& base) {
   open_loop.broadcasts = 40;
   open_loop.rate = 100;
   options rtt = smoke_options(base, "rtt");
-  rtt.connections = 1;
+  rtt.connections = base.nodes(); // one per node with --ports
   rtt.pings = 200;
   rtt.duration_s = 3;
   options churn = smoke_options(base, "churn");

@@ -35,6 +35,15 @@ struct counters {
   int64_t cycles_done = 0, cycles_failed = 0;
 };
 
+// With --ports: what happened on the connections to one node.
+struct node_figures {
+  int joined_conns = 0; // joined now, as joined_conns_
+  int64_t deliveries = 0, replies_ok = 0, cycles_done = 0, cycles_failed = 0;
+  histogram delivery, rtt, cycle;
+  std::vector<uint32_t> fan_count; // fanout: per broadcast seq
+  std::vector<int64_t> fan_last;
+};
+
 class worker final : public connection_handler {
 public:
   worker(const options& o, const worker_share& s, int cmd_fd, int report_fd);
@@ -63,7 +72,12 @@ private:
   void on_reply(connection& c, const phx_msg& m, int64_t now);
   void on_join_reply(connection& c, bool ok, int64_t now);
   void on_push_reply(connection& c, const phx_msg& m, bool ok, int64_t now);
-  void on_delivery(const phx_msg& m, int64_t now);
+  void on_delivery(connection& c, const phx_msg& m, int64_t now);
+  // The node (index into --ports) of the connection in `slot`; 0 without --ports.
+  int node_of(uint32_t slot) const { return o_.node_of(share_.first + long(slot)); }
+  node_figures* node(const connection& c) {
+    return nodes_.empty() ? nullptr : &nodes_[size_t(node_of(c.slot()))];
+  }
   void send_line(const std::string& line);
   void final_report();
   void send(connection& c, const std::string& frame);
@@ -75,9 +89,12 @@ private:
   int cmd_fd_, report_fd_;
   int epfd_;
   phase phase_ = phase::setup;
-  sockaddr_in server_{};
-  std::string upgrade_;          // WebSocket
-  longpoll_target lp_target_;    // long-poll
+  // Per node (one without --ports); connections keep references to these,
+  // so the vectors are filled once, before any connection is made.
+  std::vector<sockaddr_in> servers_;
+  std::vector<std::string> upgrades_;        // WebSocket
+  std::vector<longpoll_target> lp_targets_;  // long-poll
+  std::vector<node_figures> nodes_;          // --ports only
   longpoll_stats lp_;
   std::vector<std::string> topics_, join_refs_;
   std::vector<std::unique_ptr<connection>> conns_;
@@ -98,12 +115,18 @@ private:
 worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_fd)
     : o_(o), share_(s), cmd_fd_(cmd_fd), report_fd_(report_fd), epfd_(epoll_create1(EPOLL_CLOEXEC)),
       start_ns_(now_ns()), event_(o.trigger == "shout" ? "shout" : o.event) {
-  server_.sin_family = AF_INET;
-  server_.sin_port = htons(uint16_t(o.port));
-  inet_pton(AF_INET, o.host.c_str(), &server_.sin_addr);
-  upgrade_ = ws_upgrade_request(o.host, o.port, o.path);
-  lp_target_.host_header = o.host + ":" + std::to_string(o.port);
-  lp_target_.path = longpoll_path(o.path);
+  for (int k = 0; k < o.nodes(); ++k) {
+    int port = o.node_port(k);
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(uint16_t(port));
+    inet_pton(AF_INET, o.host.c_str(), &server.sin_addr);
+    servers_.push_back(server);
+    upgrades_.push_back(ws_upgrade_request(o.host, port, o.path));
+    lp_targets_.push_back({o.host + ":" + std::to_string(port), longpoll_path(o.path)});
+  }
+  if (o.cluster())
+    nodes_.resize(size_t(o.nodes()));
   for (int k = 0; k < o.channels; ++k) {
     topics_.push_back(o.channels == 1 ? o.topic : o.topic + ":" + std::to_string(k));
     join_refs_.push_back("j" + std::to_string(k));
@@ -113,6 +136,10 @@ worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_f
   if (o.scenario == "fanout") {
     fan_count_.assign(size_t(o.broadcasts), 0);
     fan_last_.assign(size_t(o.broadcasts), 0);
+    for (auto& n : nodes_) {
+      n.fan_count.assign(size_t(o.broadcasts), 0);
+      n.fan_last.assign(size_t(o.broadcasts), 0);
+    }
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -125,9 +152,10 @@ worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_f
 }
 
 std::unique_ptr<connection> worker::make_connection(uint32_t slot) {
+  size_t k = size_t(node_of(slot));
   if (longpoll())
-    return std::make_unique<longpoll_session>(epfd_, slot, *this, lp_target_, lp_);
-  return std::make_unique<ws_connection>(epfd_, slot, *this, upgrade_);
+    return std::make_unique<longpoll_session>(epfd_, slot, *this, lp_targets_[k], lp_);
+  return std::make_unique<ws_connection>(epfd_, slot, *this, upgrades_[k]);
 }
 
 void worker::send_line(const std::string& line) {
@@ -159,7 +187,7 @@ void worker::start_connection(uint32_t slot) {
   ++live_;
   if (!churn())
     ++handshaking_;
-  c.start(server_, src);
+  c.start(servers_[size_t(node_of(slot))], src);
 }
 
 void worker::on_open(connection& c) {
@@ -174,7 +202,7 @@ void worker::on_message(connection& c, const phx_msg& m) {
   if (m.event == "phx_reply")
     on_reply(c, m, now);
   else if (m.event == event_)
-    on_delivery(m, now);
+    on_delivery(c, m, now);
   else if (m.event == "phx_close")
     ++n_.phx_close;
   else if (m.event == "phx_error")
@@ -211,8 +239,11 @@ void worker::on_join_reply(connection& c, bool ok, int64_t now) {
     return;
   }
   setup_hist_.record(now - c.t0);
-  if (c.joined == topics_.size())
+  if (c.joined == topics_.size()) {
     ++joined_conns_;
+    if (node_figures* n = node(c))
+      ++n->joined_conns;
+  }
   settle(c);
 }
 
@@ -232,6 +263,10 @@ void worker::on_push_reply(connection& c, const phx_msg& m, bool ok, int64_t now
   if (ok && phx_find_int(m.payload, "\"t\"", t)) {
     ++n_.replies_ok;
     rtt_hist_.record(now - t);
+    if (node_figures* n = node(c)) {
+      ++n->replies_ok;
+      n->rtt.record(now - t);
+    }
   } else {
     ++n_.replies_error;
   }
@@ -246,7 +281,7 @@ void worker::on_push_reply(connection& c, const phx_msg& m, bool ok, int64_t now
     send_push(c);
 }
 
-void worker::on_delivery(const phx_msg& m, int64_t now) {
+void worker::on_delivery(connection& c, const phx_msg& m, int64_t now) {
   int64_t seq = -1, t = 0;
   if (!phx_find_int(m.payload, "\"s\"", seq) || !phx_find_int(m.payload, "\"t\"", t) || seq < 0 ||
       size_t(seq) >= fan_count_.size()) {
@@ -257,6 +292,12 @@ void worker::on_delivery(const phx_msg& m, int64_t now) {
   ++fan_count_[size_t(seq)];
   fan_last_[size_t(seq)] = now;
   delivery_hist_.record(now - t);
+  if (node_figures* n = node(c)) {
+    ++n->deliveries;
+    ++n->fan_count[size_t(seq)];
+    n->fan_last[size_t(seq)] = now;
+    n->delivery.record(now - t);
+  }
   if (!complete_sent_ && n_.deliveries >= int64_t(joined_conns_) * o_.broadcasts) {
     complete_sent_ = true;
     send_line("C");
@@ -278,11 +319,18 @@ void worker::on_closed(connection& c, close_cause why) {
   else if (why == close_cause::upgrade_failed)
     ++n_.upgrade_failed;
   if (churn()) {
+    node_figures* n = node(c);
     if (c.tag == 2 && (why == close_cause::local || why == close_cause::server_close)) {
       ++n_.cycles_done;
       cycle_hist_.record(now_ns() - c.t0);
+      if (n) {
+        ++n->cycles_done;
+        n->cycle.record(now_ns() - c.t0);
+      }
     } else {
       ++n_.cycles_failed;
+      if (n)
+        ++n->cycles_failed;
     }
     free_slots_.push_back(c.slot()); // restarted from tick(), never from here
     return;
@@ -293,10 +341,13 @@ void worker::on_closed(connection& c, close_cause why) {
   }
   if (why != close_cause::connect_failed && why != close_cause::upgrade_failed)
     ++n_.unexpected_close;
-  if (c.tag != 1)
+  if (c.tag != 1) {
     settle(c);
-  else if (c.joined == topics_.size())
+  } else if (c.joined == topics_.size()) {
     --joined_conns_;
+    if (node_figures* n = node(c))
+      --n->joined_conns;
+  }
 }
 
 // The scenario's unit of work done, for progress: cycles, replies or deliveries.
@@ -320,8 +371,11 @@ void worker::setup_tick() {
     start_connection(uint32_t(next_start_++));
   if (phase_ == phase::setup && settled_ >= share_.count) {
     phase_ = phase::ready;
-    send_line("R " + std::to_string(joined_conns_) + " " +
-              std::to_string(share_.count - joined_conns_));
+    std::string line = "R " + std::to_string(joined_conns_) + " " +
+                       std::to_string(share_.count - joined_conns_);
+    for (auto& n : nodes_) // --ports: joined per node
+      line += " " + std::to_string(n.joined_conns);
+    send_line(line);
   }
 }
 
@@ -471,6 +525,24 @@ void worker::final_report() {
     if (fan_count_[s])
       send_line("F " + std::to_string(s) + " " + std::to_string(fan_count_[s]) + " " +
                 std::to_string(fan_last_[s]));
+  for (size_t k = 0; k < nodes_.size(); ++k) { // --ports: the same per node, as name@k
+    const node_figures& n = nodes_[k];
+    std::string at = "@" + std::to_string(k);
+    const std::pair<const char*, int64_t> node_counters[] = {
+        {"deliveries", n.deliveries}, {"replies_ok", n.replies_ok},
+        {"cycles_done", n.cycles_done}, {"cycles_failed", n.cycles_failed}};
+    for (auto& [name, v] : node_counters)
+      send_line(std::string("S ") + name + at + " " + std::to_string(v));
+    const std::pair<const char*, const histogram*> node_hists[] = {
+        {"delivery", &n.delivery}, {"rtt", &n.rtt}, {"cycle", &n.cycle}};
+    for (auto& [name, h] : node_hists)
+      if (h->count())
+        send_line(std::string("H ") + name + at + " " + h->serialize());
+    for (size_t s = 0; s < n.fan_count.size(); ++s)
+      if (n.fan_count[s])
+        send_line("G " + std::to_string(k) + " " + std::to_string(s) + " " +
+                  std::to_string(n.fan_count[s]) + " " + std::to_string(n.fan_last[s]));
+  }
   send_line("D");
 }
 

@@ -4,20 +4,24 @@
 //   parent -> worker: one byte per command: 'g' (go: start the measured phase),
 //                     's' (stop: drain, close every connection, report, exit)
 //   worker -> parent: text lines
-//     R <joined> <failed>      every connection of the share joined or failed
+//     R <joined> <failed> [<joined node 0> <joined node 1> ...]
+//                              every connection of the share joined or failed
+//                              (with --ports: then how many joined per node)
 //     P <live> <joined> <rx> <tx> <errors> <deliveries>   once a second
 //     C                        the measured phase completed (all deliveries / pings)
 //     S <name> <value>         final counter
 //     H <name> <histogram>     final histogram (see histogram::serialize)
 //     F <seq> <count> <last_ns>  fanout: deliveries of broadcast seq, and the last one's time
+//     G <node> <seq> <count> <last_ns>  the same for one node (--ports only)
 //     D                        final report complete
+//   With --ports, S and H lines named <name>@<node> are one node's share.
 #include "options.hpp"
 
 namespace bench {
 
 struct worker_share {
   int index = 0;      // worker number
-  int first = 0;      // global index of its first connection (source address choice)
+  int first = 0;      // global index of its first connection (source address, node)
   int count = 0;      // connections it holds (churn: cycles in flight)
   int total = 0;      // connections over all workers
   long ping_quota = 0; // rtt with --pings: pushes this worker sends

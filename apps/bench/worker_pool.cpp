@@ -30,7 +30,7 @@ const histogram& worker_totals::hist(const std::string& name) const {
   return it == hists.end() ? empty : it->second;
 }
 
-worker_pool::worker_pool(const options& o) : start_ns_(now_ns()) {
+worker_pool::worker_pool(const options& o) : nodes_(o.nodes()), start_ns_(now_ns()) {
   next_progress_ns_ = last_progress_ns_ = start_ns_;
   int procs = std::min(o.processes, o.connections);
   rlimit rl{};
@@ -48,6 +48,10 @@ worker_pool::worker_pool(const options& o) : start_ns_(now_ns()) {
   }
   totals_.fan_count.assign(size_t(o.scenario == "fanout" ? o.broadcasts : 0), 0);
   totals_.fan_last.assign(totals_.fan_count.size(), 0);
+  if (o.cluster()) {
+    totals_.node_fan_count.assign(size_t(nodes_), totals_.fan_count);
+    totals_.node_fan_last.assign(size_t(nodes_), totals_.fan_last);
+  }
 }
 
 void worker_pool::spawn(const options& o, int index, int first, int count, int total) {
@@ -128,6 +132,9 @@ void worker_pool::handle_line(child& c, const std::string& line) {
   in >> kind;
   if (kind == "R") {
     in >> c.joined >> c.failed;
+    c.joined_node.clear();
+    for (int n = 0; in >> n;)
+      c.joined_node.push_back(n);
     c.ready = true;
   } else if (kind == "P") {
     for (auto& v : c.progress)
@@ -151,6 +158,14 @@ void worker_pool::handle_line(child& c, const std::string& line) {
     if (seq < totals_.fan_count.size()) {
       totals_.fan_count[seq] += count;
       totals_.fan_last[seq] = std::max(totals_.fan_last[seq], last);
+    }
+  } else if (kind == "G") {
+    size_t node = 0, seq = 0;
+    int64_t count = 0, last = 0;
+    in >> node >> seq >> count >> last;
+    if (node < totals_.node_fan_count.size() && seq < totals_.node_fan_count[node].size()) {
+      totals_.node_fan_count[node][seq] += count;
+      totals_.node_fan_last[node][seq] = std::max(totals_.node_fan_last[node][seq], last);
     }
   } else if (kind == "D") {
     c.done = true;
@@ -238,6 +253,16 @@ int worker_pool::failed() const {
   for (auto& c : children_)
     n += c.failed;
   return n;
+}
+
+std::vector<int> worker_pool::joined_per_node() const {
+  if (nodes_ == 1)
+    return {joined()};
+  std::vector<int> per(size_t(nodes_), 0);
+  for (auto& c : children_)
+    for (size_t k = 0; k < c.joined_node.size() && k < per.size(); ++k)
+      per[k] += c.joined_node[k];
+  return per;
 }
 
 int64_t worker_pool::progress_total(int i) const {

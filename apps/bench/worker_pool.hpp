@@ -19,6 +19,8 @@ struct worker_totals {
   std::map<std::string, histogram> hists;
   std::vector<int64_t> fan_count; // per broadcast seq, summed
   std::vector<int64_t> fan_last;  // per broadcast seq, max over workers
+  // --ports: the same per node ([node][seq])
+  std::vector<std::vector<int64_t>> node_fan_count, node_fan_last;
   int64_t counter(const std::string& name) const;
   const histogram& hist(const std::string& name) const;
 };
@@ -33,6 +35,8 @@ public:
   // Waits until every worker has joined (or failed) its share.
   bool wait_ready(int64_t timeout_ms);
   int joined() const;
+  // --ports: connections joined per node (when ready); without: {joined()}.
+  std::vector<int> joined_per_node() const;
   int failed() const;
   void command(char c);
   // Handles worker output for up to `ms` milliseconds (0: what is there now).
@@ -55,6 +59,7 @@ private:
     std::string buf;
     bool ready = false, complete = false, done = false;
     int joined = 0, failed = 0;
+    std::vector<int> joined_node; // --ports
     int64_t progress[6] = {};
   };
   void spawn(const options& o, int index, int first, int count, int total);
@@ -63,6 +68,7 @@ private:
   void print_progress();
   void reap();
 
+  int nodes_;
   std::vector<child> children_;
   worker_totals totals_;
   int64_t start_ns_, next_progress_ns_;

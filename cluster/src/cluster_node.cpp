@@ -42,7 +42,10 @@ std::uint16_t cluster_node::start() {
   if (started_)
     return config_.node_port;
   bridge_ = detail::spawn_node_bridge(system_, pubsub_.registry(), config_, snapshot_);
-  auto port = system_.middleman().publish(bridge_, config_.node_port, config_.node_host.c_str());
+  // Address reuse, so that a restarted node gets its port back while
+  // connections of its previous run linger in TIME-WAIT.
+  auto port = system_.middleman().publish(bridge_, config_.node_port,
+                                          config_.node_host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
     bridge_ = nullptr;
