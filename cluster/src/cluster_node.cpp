@@ -50,8 +50,8 @@ std::uint16_t cluster_node::start() {
     caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
     bridge_ = nullptr;
     throw std::runtime_error("cannot publish the node bridge on " + config_.node_host + ":"
-                             + std::to_string(config_.node_port) + ": "
-                             + system_.render(port.error()));
+                             + std::to_string(config_.node_port)
+                             + " (in use by another process?): " + system_.render(port.error()));
   }
   caf::anon_send(pubsub_.registry(), forward_atom_v, bridge_);
   started_ = true;

@@ -112,8 +112,13 @@ public:
             " broadcasts (", p.bytes_sent, " bytes), received ", p.broadcasts_received, " (",
             p.bytes_received, " bytes), ", p.broadcasts_dropped, " not sent, ", p.link_drops,
             " link drops");
+    // Every strong handle goes now: the middleman actor runs on its own
+    // thread and holds this bridge (it is published), so keeping its handle
+    // would leave the actor system waiting for that thread forever.
     peers_.clear();
+    pending_.clear();
     registry_ = nullptr;
+    middleman_ = nullptr;
   }
 
 private:

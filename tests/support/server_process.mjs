@@ -32,7 +32,8 @@ export function freePort() {
   });
 }
 
-function canConnect(port) {
+/** Whether something accepts TCP connections on HOST:port (1 s at most). */
+export function canConnect(port) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: HOST, port });
     const done = (ok) => { sock.destroy(); resolve(ok); };
