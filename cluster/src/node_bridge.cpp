@@ -40,8 +40,8 @@ std::string reason_of(const caf::error& err, std::chrono::milliseconds timeout) 
   if (err == caf::sec::cannot_connect_to_node)
     return "cannot connect";
   if (err == caf::sec::incompatible_application_ids)
-    return "incompatible build (cluster protocol " + std::to_string(cluster_protocol_version)
-           + " here)";
+    return "it runs an incompatible build (not cluster protocol "
+           + std::to_string(cluster_protocol_version) + ")";
   if (err.context().match_elements<std::string>())
     return err.context().get_as<std::string>(0);
   return caf::to_string(err);
@@ -441,9 +441,10 @@ private:
   void dial_failed(std::size_t index, const std::string& reason) {
     auto& p = peers_[index];
     if (p.logged_reason != reason) {
-      auto level = reason.find("incompatible") != std::string::npos ? log_level::warning
-                                                                      : log_level::info;
-      log(level, "cluster: peer ", p.name, " not reachable (", reason, "), retrying");
+      if (reason.find("incompatible") != std::string::npos)
+        log(log_level::warning, "cluster: refused peer ", p.name, ": ", reason, ", retrying");
+      else
+        log(log_level::info, "cluster: peer ", p.name, " not reachable (", reason, "), retrying");
       p.logged_reason = reason;
     }
     set_down(p, p.state == peer_state::up ? peer_state::down : p.state, reason);
