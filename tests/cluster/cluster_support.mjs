@@ -415,6 +415,21 @@ export function record(channel, event = 'shout') {
 }
 
 /**
+ * One stock client on each of A, B and C joined to `topic`, recording its
+ * shouts; returns once a probe from A reached all three (reported on `t`).
+ * { chA, chB, chC, recs: {A, B, C} }.
+ */
+export async function joinOnEveryNode(cluster, topic, t) {
+  const { A, B, C } = cluster;
+  const chA = await join(await cluster.client(A), topic);
+  const chB = await join(await cluster.client(B), topic);
+  const chC = await join(await cluster.client(C), topic);
+  const recs = { A: record(chA), B: record(chB), C: record(chC) };
+  t.diagnostic(`room seen across the cluster after ${await settle(chA, recs)} ms`);
+  return { chA, chB, chC, recs };
+}
+
+/**
  * Pushes event (shout and shout_from get no reply) and then a `ping` on the
  * same channel: once the ping is answered the event was handled (a channel
  * handles its pushes in order). Asserts no error reply came for the event.

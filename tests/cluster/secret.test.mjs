@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  withCluster, EchoNode, escapeRe, freePorts, join, record, countId, uid, expectExactlyOnce, settle, pushSynced, waitLog, peerUpRe, sleep,
+  withCluster, joinOnEveryNode, EchoNode, escapeRe, freePorts, join, record, countId, uid, expectExactlyOnce, settle, pushSynced, waitLog, peerUpRe, sleep,
 } from './cluster_support.mjs';
 
 const WRONG = ['--cluster-secret', 'some-other-secret'];
@@ -21,11 +21,7 @@ test('a node with another cluster secret is refused both ways; no broadcast cros
   await withCluster(3, [], async (cluster) => {
     const { A, B, C } = cluster;
     const topic = 'room:cluster_secret';
-    const chA = await join(await cluster.client(A), topic);
-    const chB = await join(await cluster.client(B), topic);
-    const chC = await join(await cluster.client(C), topic);
-    const recs = { A: record(chA), B: record(chB), C: record(chC) };
-    t.diagnostic(`room seen across the cluster after ${await settle(chA, recs)} ms`);
+    const { chA, chB, chC, recs } = await joinOnEveryNode(cluster, topic, t);
 
     // ---- D (wrong secret) dials A ----
     const markA = A.mark();

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { socketUrl } from '../integration/support.mjs';
 import {
-  withCluster, join, record, uid, expectExactlyOnce, settle, eventually, waitLog, peerDownRe, peerUpRe,
+  withCluster, joinOnEveryNode, uid, expectExactlyOnce, settle, eventually, waitLog, peerDownRe, peerUpRe,
   sleep, withTimeout, rssMB, WAIT,
 } from './cluster_support.mjs';
 
@@ -66,11 +66,7 @@ async function openLoadClient(port, topic) {
 const scenario = ({ args, downBy, reason, detectMs }) => (t) => withCluster(3, args, async (cluster) => {
     const { A, B, C } = cluster;
     const topic = 'room:cluster_stop';
-    const chA = await join(await cluster.client(A), topic);
-    const chB = await join(await cluster.client(B), topic);
-    const chC = await join(await cluster.client(C), topic);
-    const recs = { A: record(chA), B: record(chB), C: record(chC) };
-    t.diagnostic(`room seen across the cluster after ${await settle(chA, recs)} ms`);
+    const { chA, chB, chC, recs } = await joinOnEveryNode(cluster, topic, t);
 
     // The load: shout_from on A to room:cluster_load, whose only other
     // subscriber is on B (so A has to send it to B).
