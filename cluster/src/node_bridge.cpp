@@ -86,8 +86,7 @@ public:
       peers_.push_back(std::move(p));
       send(this, dial_atom_v, peers_.size() - 1);
     }
-    last_tick_ = clock::now();
-    delayed_send(this, heartbeat_every_, caf::tick_atom_v);
+    schedule_tick();
     publish_snapshot();
     return {
       [this](forward_atom, const broadcast_ptr& msg) { forward(*msg); },
@@ -101,7 +100,10 @@ public:
       [this](node_broadcast_atom, node_broadcast& msg) { on_broadcast(msg); },
       [this](heartbeat_atom, std::uint64_t received) { on_heartbeat(received); },
       [this](dial_atom, std::size_t index) { dial(index); },
-      [this](caf::tick_atom) { tick(); },
+      [this](caf::tick_atom, clock::rep due) {
+        if (current_sender() == this)
+          tick(clock::time_point{clock::duration{due}});
+      },
     };
   }
 
@@ -512,18 +514,25 @@ private:
 
   // ---- liveness -----------------------------------------------------------
 
-  void tick() {
+  // The next tick carries the time it is due: that is when it enters the
+  // mailbox (unless this process was stopped or starved), so every message
+  // a peer sent before then has been handled when the tick is. Silence is
+  // judged at that time, not when the tick is handled: a mailbox backed up
+  // by traffic delays the verdict but neither fakes a silence nor forgives
+  // a real one. A tick due while this process was stopped is judged at its
+  // due time too, before the peers' buffered messages come in, so our own
+  // stop never makes a peer look silent.
+  void schedule_tick() {
+    auto due = clock::now() + heartbeat_every_;
+    delayed_send(this, heartbeat_every_, caf::tick_atom_v, due.time_since_epoch().count());
+  }
+
+  void tick(clock::time_point due) {
     auto now = clock::now();
-    // This process did not run for a while (stopped, or starved): the
-    // silence is ours, not the peers'.
-    bool we_stalled = now - last_tick_ > 3 * heartbeat_every_;
-    last_tick_ = now;
     for (auto& p : peers_) {
       if (p.retired || !p.handle || !p.authenticated)
         continue;
-      if (we_stalled)
-        p.last_seen = now;
-      if (!p.silent && now - p.last_seen > config_.node_timeout) {
+      if (!p.silent && due - p.last_seen > config_.node_timeout) {
         p.silent = true;
         p.backoff = std::chrono::milliseconds{0};
         p.next_probe = now;
@@ -550,7 +559,7 @@ private:
                                   }),
                    pending_.end());
     publish_snapshot();
-    delayed_send(this, heartbeat_every_, caf::tick_atom_v);
+    schedule_tick();
   }
 
   // ---- lookups ------------------------------------------------------------
@@ -655,7 +664,6 @@ private:
   std::map<std::string, refused_peer> refused_;
   std::chrono::milliseconds heartbeat_every_{1000};
   std::uint64_t ack_every_ = 1;
-  clock::time_point last_tick_{};
 };
 
 } // namespace
