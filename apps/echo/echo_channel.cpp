@@ -1,4 +1,5 @@
 #include "echo_channel.hpp"
+#include "presence_channel.hpp"
 
 #include <chrono>
 #include <stdexcept>
@@ -115,4 +116,7 @@ void echo_socket::routes(phx::router& r) {
   auto make = [counter = counter_] { return std::make_unique<echo_channel>(counter); };
   r.add("room:*", make);
   r.add("durable:*", make, phx::restart::transient(3, 5s));
+  r.add("presence:*", [counter = counter_, presence = presence_] {
+    return std::make_unique<presence_channel>(counter, presence);
+  });
 }

@@ -37,10 +37,11 @@ private:
   phx::json join_params_; ///< of the join that started this instance
 };
 
-/// Accepts everyone; `user_id` from the params becomes an assign and the id.
+/// Accepts everyone (routes: room:*, durable:*, presence:*); `user_id` from the params becomes an assign and the id.
 class echo_socket : public phx::socket_handler {
 public:
-  explicit echo_socket(caf::actor counter) : counter_(std::move(counter)) {}
+  echo_socket(caf::actor counter, phx::presence presence)
+    : counter_(std::move(counter)), presence_(std::move(presence)) {}
 
   bool connect(const phx::params& params, phx::socket& s) override;
   std::optional<std::string> id(const phx::socket& s) const override;
@@ -48,4 +49,5 @@ public:
 
 private:
   caf::actor counter_;
+  phx::presence presence_;
 };

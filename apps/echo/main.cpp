@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   auto counter = ep.system().spawn(counter_actor, std::int64_t{0}); // counts from 1
   auto transports = longpoll_only ? phx::transport_set{phx::transport::longpoll}
                                   : phx::transport_set{};
-  ep.socket("/socket", std::make_shared<echo_socket>(counter), transports);
+  ep.socket("/socket", std::make_shared<echo_socket>(counter, ep.presence()), transports);
   ep.broadcast_api("/api/broadcast");
   return ep.run();
 }

@@ -66,12 +66,20 @@ std::string normalise_prefix(std::string path) {
   return path;
 }
 
+presence_config presence_config_of(const endpoint_config& ep) {
+  auto cfg = ep.presence;
+  if (cfg.replica_name == presence_config{}.replica_name && ep.cluster.enabled())
+    cfg.replica_name = ep.cluster.name();
+  return cfg;
+}
+
 } // namespace
 
 struct endpoint::impl {
   explicit impl(endpoint_config cfg)
     : config(std::move(cfg)), system(configure(system_config, config)),
       pubsub(spawn_registry(system, detail::flush_on(ioc, config.io_threads))),
+      presence(spawn_presence_tracker(system, pubsub, presence_config_of(config))),
       state(std::make_shared<detail::server_state>(config, system, pubsub,
                                                    parse_origins(config.check_origin),
                                                    secret_of(config))) {
@@ -84,6 +92,7 @@ struct endpoint::impl {
   caf::actor_system_config system_config;
   caf::actor_system system;
   phx::pubsub pubsub;
+  phx::presence presence;
   std::shared_ptr<detail::server_state> state;
   std::optional<cluster_node> cluster; // with a node port
   std::shared_ptr<detail::listener> listener;
@@ -108,6 +117,7 @@ endpoint::~endpoint() {
   impl_->state->sockets.clear();
   impl_->state->routes.clear();
   impl_->cluster.reset();
+  caf::anon_send_exit(impl_->presence.tracker(), caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->pubsub.registry(), caf::exit_reason::user_shutdown);
 }
 
@@ -156,6 +166,10 @@ std::vector<peer_info> endpoint::cluster_peers() const {
 
 const supervision_counters& endpoint::supervision() const noexcept {
   return *impl_->state->supervision;
+}
+
+const phx::presence& endpoint::presence() const noexcept {
+  return impl_->presence;
 }
 
 const phx::pubsub& endpoint::pubsub() const noexcept {

@@ -61,6 +61,9 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   std::size_t request_ms = static_cast<std::size_t>(cfg.request_timeout.count());
   std::size_t window_ms = static_cast<std::size_t>(cfg.longpoll_window.count());
   std::size_t node_timeout_ms = static_cast<std::size_t>(cfg.cluster.node_timeout.count());
+  std::size_t presence_broadcast_ms = static_cast<std::size_t>(cfg.presence.broadcast_every.count());
+  std::size_t presence_down_ms = static_cast<std::size_t>(cfg.presence.down_after.count());
+  std::size_t presence_permdown_ms = static_cast<std::size_t>(cfg.presence.permdown_after.count());
   if (const char* secret = std::getenv("PHX_CLUSTER_SECRET"))
     cfg.cluster.secret = secret;
   std::vector<option_spec> specs{
@@ -130,6 +133,12 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
     {"node-queue-bytes", "cluster: bytes unacknowledged by a peer before its link is dropped",
      std::to_string(cfg.cluster.peer_queue_bytes),
      integer_setter(cfg.cluster.peer_queue_bytes, std::size_t{64 * 1024})},
+    {"presence-broadcast-ms", "presence: how often a node sends its changes to the others",
+     std::to_string(presence_broadcast_ms), integer_setter(presence_broadcast_ms, std::size_t{10})},
+    {"presence-down-ms", "presence: a node not heard from this long is down, its presences leave",
+     std::to_string(presence_down_ms), integer_setter(presence_down_ms, std::size_t{100})},
+    {"presence-permdown-ms", "presence: a node down this long is forgotten",
+     std::to_string(presence_permdown_ms), integer_setter(presence_permdown_ms, std::size_t{100})},
   };
   for (auto& opt : extra) {
     if (opt.flag)
@@ -176,6 +185,9 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   cfg.request_timeout = std::chrono::milliseconds(request_ms);
   cfg.longpoll_window = std::chrono::milliseconds(window_ms);
   cfg.cluster.node_timeout = std::chrono::milliseconds(node_timeout_ms);
+  cfg.presence.broadcast_every = std::chrono::milliseconds(presence_broadcast_ms);
+  cfg.presence.down_after = std::chrono::milliseconds(presence_down_ms);
+  cfg.presence.permdown_after = std::chrono::milliseconds(presence_permdown_ms);
   return cfg;
 }
 

@@ -10,6 +10,7 @@
 #include "phx/actors/supervision_counters.hpp"
 #include "phx/actors/transport_set.hpp"
 #include "phx/cluster/cluster_node.hpp"
+#include "phx/presence/presence.hpp"
 #include "phx/protocol/json.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
@@ -70,6 +71,10 @@ public:
 
   /// The cluster's other nodes as this one sees them (empty for a single node).
   std::vector<peer_info> cluster_peers() const;
+
+  /// This node's presence tracker (see phx::presence): give it to the
+  /// channels that track who is online.
+  const phx::presence& presence() const noexcept;
 
   /// The process-wide pubsub handle.
   const phx::pubsub& pubsub() const noexcept;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "phx/cluster/cluster_config.hpp"
+#include "phx/presence/presence_config.hpp"
 
 namespace phx {
 
@@ -80,6 +81,9 @@ struct endpoint_config {
   /// subscribers of every node (see cluster_config). The secret defaults to
   /// the environment variable PHX_CLUSTER_SECRET.
   cluster_config cluster;
+  /// The presence tracker (endpoint::presence()). In a cluster its replica
+  /// is named by the node's name unless set here.
+  presence_config presence;
 
   /// Reads the options above from the command line, as `--port 4000` or
   /// `--port=4000`, plus the app's `extra` options. Prints usage and exits 0

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <caf/type_id.hpp>
+
+#include "phx/actors/atoms.hpp"
+
+// The tracker's messages (see presence.hpp for their shapes). phx::presence
+// sits beside the chain pubsub -> actors -> application, so its block has a
+// range of its own, after phx::cluster's.
+CAF_BEGIN_TYPE_ID_BLOCK(phx_presence, caf::first_custom_type_id + 1100)
+
+  CAF_ADD_ATOM(phx_presence, phx, track_atom, "phx_track")
+  CAF_ADD_ATOM(phx_presence, phx, untrack_atom, "phx_untrk")
+  CAF_ADD_ATOM(phx_presence, phx, update_atom, "phx_update")
+  CAF_ADD_ATOM(phx_presence, phx, list_atom, "phx_list")
+  CAF_ADD_ATOM(phx_presence, phx, get_by_key_atom, "phx_getkey")
+  /// (flush_atom): the tracker to itself, send the diffs of this batch.
+  CAF_ADD_ATOM(phx_presence, phx::detail, flush_atom, "phx_pflush")
+  /// (sweep_atom, caf::actor_addr owner, std::uint32_t generation): the
+  /// tracker to itself, a restarted channel's old presences that its new
+  /// instance did not track again leave now.
+  CAF_ADD_ATOM(phx_presence, phx::detail, sweep_atom, "phx_psweep")
+
+CAF_END_TYPE_ID_BLOCK(phx_presence)
