@@ -6,14 +6,16 @@
 
 class chat_socket : public phx::socket_handler {
 public:
-  explicit chat_socket(caf::actor history) : history_(std::move(history)) {}
+  chat_socket(caf::actor history, phx::presence presence)
+    : history_(std::move(history)), presence_(std::move(presence)) {}
 
   void routes(phx::router& r) override {
-    r.add("room:*", [h = history_] { return std::make_unique<room_channel>(h); });
+    r.add("room:*", [h = history_, p = presence_] { return std::make_unique<room_channel>(h, p); });
   }
 
 private:
   caf::actor history_;
+  phx::presence presence_;
 };
 
 int main(int argc, char** argv) {
@@ -23,7 +25,8 @@ int main(int argc, char** argv) {
     argc, argv,
     {{"www", "directory of the chat page", &www},
      {"phoenix-js", "directory holding the npm package's phoenix.js", &phoenix_js}})};
-  ep.socket<chat_socket>("/socket", ep.system().spawn(history_keeper, history_length));
+  ep.socket<chat_socket>("/socket", ep.system().spawn(history_keeper, history_length),
+                         ep.presence());
   ep.static_files("/vendor", phoenix_js);
   ep.static_files("/", www);
   return ep.run();

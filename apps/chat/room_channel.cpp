@@ -21,6 +21,12 @@ caf::message_handler room_channel::make_handlers(phx::channel_socket& s) {
       // Ask for the room's history; push it when the answer comes.
       s.request(history_, 5s, chat::history_atom_v, s.topic())
         .then([&s](const phx::json& messages) { s.push("history", {{"messages", messages}}); });
+      // Who is here: this tab joins the member's metas, the page gets the
+      // room's presences and then every change.
+      auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+      presence_.track_and_push_state(s, s.get("name").get<std::string>(),
+                                     {{"online_at", since.count()}});
     },
   };
 }

@@ -25,10 +25,7 @@ phx::join_result presence_channel::join(const std::string& topic, const json& pa
   user_ = user.is_string() ? user.get<std::string>() : user.is_null() ? "anon" : user.dump();
   auto device = params.is_object() ? params.value("device", json{}) : json{};
   meta_ = {{"device", device}};
-  presence_.track(s, user_, meta_).then([](const std::string&) {}, [&s](caf::error& err) {
-    throw std::runtime_error("tracking on " + s.topic() + " failed: " + caf::to_string(err));
-  });
-  presence_.push_state(s);
+  presence_.track_and_push_state(s, user_, meta_);
   return result;
 }
 

@@ -65,6 +65,7 @@ struct tracked {
 struct owner_record {
   std::uint32_t generation = 0;
   std::vector<tracked> presences;
+  std::vector<std::uint64_t> unannounced; ///< dots whose join waits for announce_atom
 };
 
 json without_refs(json meta) {
@@ -90,8 +91,19 @@ public:
     return {
       [this](track_atom, caf::actor& owner, std::string& topic, std::string& key, json& meta,
              std::uint32_t generation) -> caf::result<std::string> {
-        return track(owner, std::move(topic), std::move(key), std::move(meta), generation);
+        return track(owner, std::move(topic), std::move(key), std::move(meta), generation, false);
       },
+      [this](track_atom, caf::actor& owner, std::string& topic, std::string& key, json& meta,
+             std::uint32_t generation, list_atom) -> caf::result<json> {
+        auto listed = topic;
+        auto ref = track(owner, std::move(topic), std::move(key), std::move(meta), generation, true);
+        if (!ref)
+          return std::move(ref.error());
+        // Through expected: result's own constructor brace-initializes its
+        // values, which turns a json into an array holding it.
+        return caf::expected<json>{list(listed)};
+      },
+      [this](announce_atom, const caf::actor& owner) { announce(owner.address()); },
       [this](update_atom, const caf::actor& owner, const std::string& topic,
              const std::string& key, json& meta) -> caf::result<std::string> {
         return update(owner.address(), topic, key, std::move(meta));
@@ -115,8 +127,9 @@ public:
 private:
   // ---- this node's presences ------------------------------------------------
 
-  caf::result<std::string> track(const caf::actor& owner, std::string topic, std::string key,
-                                 json meta, std::uint32_t generation) {
+  // With `hold`, the others hear of the new presence only on announce().
+  caf::expected<std::string> track(const caf::actor& owner, std::string topic, std::string key,
+                                   json meta, std::uint32_t generation, bool hold) {
     if (!owner || !meta.is_object())
       return caf::make_error(caf::sec::invalid_argument,
                              "track needs an owner and a JSON object as meta");
@@ -140,33 +153,59 @@ private:
       auto& old = state_.own(t->dot)->meta;
       if (without_refs(old) == without_refs(meta))
         return old.at("phx_ref").get<std::string>();
-      return replace(*t, std::move(meta));
+      return replace(rec, *t, std::move(meta));
     }
     auto ref = refs_.next();
     meta["phx_ref"] = ref;
     auto dot = state_.add(presence_entry{topic, key, std::move(meta)}, changes_);
+    if (hold) {
+      changes_.pop_back(); // its join, told on announce()
+      rec.unannounced.push_back(dot);
+    }
     rec.presences.push_back(tracked{std::move(topic), std::move(key), dot, generation});
     changed();
     return ref;
   }
 
+  // The owner pushed its client the state: the others hear of it now.
+  void announce(const caf::actor_addr& owner) {
+    auto i = owners_.find(owner);
+    if (i == owners_.end())
+      return;
+    for (auto dot : i->second.unannounced)
+      if (auto* e = state_.own(dot))
+        changes_.push_back(presence_change{true, e->topic, e->key, e->meta});
+    i->second.unannounced.clear();
+    changed();
+  }
+
+  // Removes one of this node's presences. One never announced leaves all
+  // the same: the others ignore a leave of a meta they never saw, and its
+  // own client may have it from its state.
+  void remove(owner_record& rec, std::uint64_t dot) {
+    auto& held = rec.unannounced;
+    held.erase(std::remove(held.begin(), held.end(), dot), held.end());
+    state_.remove(dot, changes_);
+  }
+
   caf::result<std::string> update(const caf::actor_addr& owner, const std::string& topic,
                                   const std::string& key, json meta) {
-    auto* t = find(owner, topic, key);
+    auto i = owners_.find(owner);
+    auto* t = i == owners_.end() ? nullptr : find(i->second, topic, key);
     if (!t)
       return caf::make_error(caf::sec::invalid_argument, "not tracked: " + key + " on " + topic);
     if (!meta.is_object())
       return caf::make_error(caf::sec::invalid_argument, "a presence meta must be a JSON object");
-    return replace(*t, std::move(meta));
+    return replace(i->second, *t, std::move(meta));
   }
 
   // A new meta for a tracked presence: a new phx_ref, the old one as
   // phx_ref_prev. One batch holds the leave and the join: one diff.
-  std::string replace(tracked& t, json meta) {
+  std::string replace(owner_record& rec, tracked& t, json meta) {
     auto ref = refs_.next();
     meta["phx_ref_prev"] = state_.own(t.dot)->meta.at("phx_ref");
     meta["phx_ref"] = ref;
-    state_.remove(t.dot, changes_);
+    remove(rec, t.dot);
     t.dot = state_.add(presence_entry{t.topic, t.key, std::move(meta)}, changes_);
     changed();
     return ref;
@@ -181,7 +220,7 @@ private:
                           [&](const tracked& t) { return t.topic == topic && t.key == key; });
     if (j == list.end())
       return;
-    state_.remove(j->dot, changes_);
+    remove(i->second, j->dot);
     list.erase(j);
     if (list.empty())
       forget(i);
@@ -193,7 +232,7 @@ private:
     if (i == owners_.end())
       return;
     for (auto& t : i->second.presences)
-      state_.remove(t.dot, changes_);
+      remove(i->second, t.dot);
     forget(i);
     changed();
   }
@@ -207,7 +246,7 @@ private:
       return t.generation >= generation;
     });
     for (auto j = stale; j != list.end(); ++j)
-      state_.remove(j->dot, changes_);
+      remove(i->second, j->dot);
     list.erase(stale, list.end());
     if (list.empty())
       forget(i);
@@ -224,11 +263,6 @@ private:
       if (t.topic == topic && t.key == key)
         return &t;
     return nullptr;
-  }
-
-  tracked* find(const caf::actor_addr& owner, const std::string& topic, const std::string& key) {
-    auto i = owners_.find(owner);
-    return i == owners_.end() ? nullptr : find(i->second, topic, key);
   }
 
   // ---- reading --------------------------------------------------------------

@@ -1,8 +1,9 @@
 // Browser end-to-end test of the chat demo: Debian's chromium, driven by
 // playwright-core, opens the page served by phx-chat as two users and checks
 // that a message typed by one shows up for both, that a later page sees
-// the room's history, and that a page forced onto long-poll chats with a
-// WebSocket page.
+// the room's history, that a page forced onto long-poll chats with a
+// WebSocket page, and that the member list (Presence) shows who is in the
+// room with how many tabs.
 //
 //   node --test tests/e2e/            (PHX_CHAT_BIN overrides the binary)
 import { test, before, after } from 'node:test';
@@ -89,6 +90,23 @@ async function waitForMessage(page, name, body) {
 
 async function messageBodies(page) {
   return page.locator('#messages .msg').allTextContents();
+}
+
+/** The member list's names, as shown (e.g. "ivy (2 tabs)"), in order. */
+async function memberTexts(page) {
+  return page.locator('#members li').allTextContents();
+}
+
+/** Waits until `page` lists `name` with `tabs` open tabs; 0: not listed. */
+async function waitForMember(page, name, tabs) {
+  const li = `#members li[data-name="${name}"]`;
+  if (tabs === 0) await page.locator(li).waitFor({ state: 'detached', timeout: WAIT });
+  else await page.locator(`${li}[data-tabs="${tabs}"]`).waitFor({ timeout: WAIT });
+}
+
+/** Closes the page with its browser context: its socket closes, as a closed tab's does. */
+async function closeChat(page) {
+  await page.context().close();
 }
 
 /** Runs `body`; on failure prints the server's output and screenshots every page. */
@@ -261,4 +279,38 @@ test('a page forced onto long-poll chats with a WebSocket page', { timeout: TEST
   assert.deepEqual(gina.socketRequests, [], 'no long-poll request on the WebSocket page');
   assert.deepEqual(gina.errors, [], 'no errors on gina\'s page');
   assert.deepEqual(hal.errors, [], 'no errors on hal\'s page');
+}));
+
+test('the member list shows who is in the room, with their tabs', { timeout: TEST_TIMEOUT }, withDiagnostics(async () => {
+  const ivy = await openChat('ivy');
+  await joinRoom(ivy, 'ivy', 'porch');
+  await waitForMember(ivy, 'ivy', 1);                 // she sees herself
+
+  // A second user appears for both, and leaves when his page closes.
+  const jack = await openChat('jack');
+  await joinRoom(jack, 'jack', 'porch');
+  await waitForMember(ivy, 'jack', 1);
+  await waitForMember(jack, 'ivy', 1);
+  await waitForMember(jack, 'jack', 1);
+  assert.deepEqual(await memberTexts(ivy), ['ivy', 'jack']);
+  assert.deepEqual(await memberTexts(jack), ['ivy', 'jack']);
+  assert.deepEqual(jack.errors, [], 'no errors on jack\'s page');
+  await closeChat(jack);
+  await waitForMember(ivy, 'jack', 0);
+  assert.deepEqual(await memberTexts(ivy), ['ivy']);
+
+  // ivy in a second tab: one name, two tabs; one again when that tab closes.
+  const ivy2 = await openChat('ivy-2');
+  await joinRoom(ivy2, 'ivy', 'porch');
+  await waitForMember(ivy, 'ivy', 2);
+  await waitForMember(ivy2, 'ivy', 2);
+  assert.deepEqual(await memberTexts(ivy), ['ivy (2 tabs)']);
+  assert.deepEqual(await memberTexts(ivy2), ['ivy (2 tabs)']);
+  assert.deepEqual(ivy2.errors, [], 'no errors on ivy\'s second page');
+  await closeChat(ivy2);
+  await waitForMember(ivy, 'ivy', 1);
+  assert.deepEqual(await memberTexts(ivy), ['ivy']);
+
+  assert.deepEqual(ivy.errors, [], 'no errors on ivy\'s page');
+  await closeChat(ivy);
 }));

@@ -91,6 +91,7 @@ const bad = {
   'non-string event': JSON.stringify({ topic: 'room:1', event: null, payload: {} }),
   'non-object payload': JSON.stringify({ topic: 'room:1', event: 'e', payload: [1, 2] }),
   'empty body': '',
+  'a reserved phx: topic': JSON.stringify({ topic: 'phx:presence', event: 'heartbeat', payload: {} }),
 };
 for (const [what, body] of Object.entries(bad)) {
   server.test(`400 with a JSON error on ${what}; nothing is broadcast`, async ({ raw, post }) => {

@@ -420,7 +420,7 @@ describe('presence on the wire (raw frames)', () => {
       const state = await c.next((m) => m.topic === topic && m.event === 'presence_state', `${what}: presence_state`);
       assert.deepEqual([state.join_ref, state.ref, state.topic], [joinRef, null, topic], `${what}: ${state.text}`);
       const i = c.all.indexOf(reply);
-      assert.equal(c.all[i + 1], state, `${what}: presence_state right after the join reply; got ${JSON.stringify(c.all.slice(i).map((m) => m.raw))}`);
+      assert.equal(c.all[i + 1], state, `${what}: presence_state must be the next frame after the join reply (nothing in between, not even the own join's presence_diff); got ${JSON.stringify(c.all.slice(i).map((m) => m.raw))}`);
       noteMetas(state.payload, `${what} presence_state`);
       return { joinRef, ref, state: state.payload };
     };

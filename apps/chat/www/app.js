@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const nameInput = $("name"), roomInput = $("room"), bodyInput = $("body");
 const messages = $("messages"), status = $("status"), roomLabel = $("room-label");
+const members = $("members");
 
 // `?transport=longpoll` forces Phoenix's long-poll transport; otherwise WebSocket.
 const transport = new URLSearchParams(location.search).get("transport") === "longpoll"
@@ -37,6 +38,18 @@ function addLine(className, name, text) {
 const systemLine = (text) => addLine("system", null, text);
 const errorLine = (text) => addLine("system error", null, text);
 
+// Who is in the room: one line per name, with how many tabs it has open.
+function renderMembers(list) {
+  list.sort((a, b) => a.name.localeCompare(b.name));
+  members.replaceChildren(...list.map(({ name, tabs }) => {
+    const li = document.createElement("li");
+    li.dataset.name = name;
+    li.dataset.tabs = tabs;
+    li.textContent = tabs > 1 ? `${name} (${tabs} tabs)` : name;
+    return li;
+  }));
+}
+
 function setStatus(state) {
   status.textContent = state;
   status.className = "status " + state;
@@ -64,6 +77,7 @@ function join(name, room) {
   if (name !== socketName) connect(name); // a new name needs a new socket
 
   messages.replaceChildren();
+  members.replaceChildren();
   roomLabel.textContent = `Joining “${room}”…`;
   setCanSend(false);
 
@@ -81,6 +95,11 @@ function join(name, room) {
     const first = messages.firstChild;
     for (const msg of past) messages.insertBefore(makeLine("msg history", msg.name, msg.body), first);
   });
+  // The stock Presence class follows the server's presence_state and
+  // presence_diff; each name has one meta per open tab.
+  const presence = new Phoenix.Presence(ch);
+  presence.onSync(() => ch === channel &&
+    renderMembers(presence.list((name, { metas }) => ({ name, tabs: metas.length }))));
   ch.join()
     .receive("ok", () => {
       roomLabel.textContent = `Room “${room}”, as ${name}`;

@@ -21,6 +21,7 @@
 #include "phx/pubsub/atoms.hpp"
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/pubsub/registry.hpp"
+#include "idle_actor.hpp"
 #include "recording_sink.hpp"
 
 using namespace std::chrono_literals;
@@ -37,11 +38,7 @@ std::uint16_t free_port() {
   return a.local_endpoint().port();
 }
 
-class idle_subscriber : public caf::event_based_actor {
-public:
-  using caf::event_based_actor::event_based_actor;
-  caf::behavior make_behavior() override { return {[](int) {}}; }
-};
+using idle_subscriber = phx::test::idle_actor;
 
 /// One node: an actor system with the middleman, a registry, a cluster_node.
 struct test_node {

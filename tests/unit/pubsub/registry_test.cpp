@@ -15,6 +15,7 @@
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/atoms.hpp"
 #include "phx/pubsub/pubsub.hpp"
+#include "idle_actor.hpp"
 #include "recording_sink.hpp"
 
 using namespace std::chrono_literals;
@@ -24,14 +25,7 @@ namespace {
 
 using phx::test::recording_sink;
 
-// A subscriber that only stays alive. (A class, not a function: CAF 0.17's
-// function-based spawn without arguments dereferences a null pointer, which
-// UBSan reports.)
-class idle_subscriber : public caf::event_based_actor {
-public:
-  using caf::event_based_actor::event_based_actor;
-  caf::behavior make_behavior() override { return {[](int) {}}; }
-};
+using idle_subscriber = phx::test::idle_actor;
 
 struct fixture {
   caf::actor_system_config cfg;

@@ -58,6 +58,9 @@ http_handler make_broadcast_api(phx::pubsub pubsub, bool loopback_only, std::str
     auto payload = body->find("payload");
     if (topic == body->end() || !topic->is_string() || topic->get_ref<const std::string&>().empty())
       return error_response(400, "\"topic\" must be a non-empty string");
+    // "phx:" topics carry the server's own traffic (presence replication).
+    if (topic->get_ref<const std::string&>().rfind("phx:", 0) == 0)
+      return error_response(400, "topics starting with \"phx:\" are reserved");
     if (event == body->end() || !event->is_string() || event->get_ref<const std::string&>().empty())
       return error_response(400, "\"event\" must be a non-empty string");
     if (payload == body->end() || !payload->is_object())

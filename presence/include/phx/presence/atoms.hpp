@@ -14,6 +14,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(phx_presence, caf::first_custom_type_id + 1100)
   CAF_ADD_ATOM(phx_presence, phx, update_atom, "phx_update")
   CAF_ADD_ATOM(phx_presence, phx, list_atom, "phx_list")
   CAF_ADD_ATOM(phx_presence, phx, get_by_key_atom, "phx_getkey")
+  /// (announce_atom, caf::actor owner): a channel to the tracker, after it
+  /// pushed the state that track_and_push_state asked for: the others may
+  /// hear of its presence now.
+  CAF_ADD_ATOM(phx_presence, phx::detail, announce_atom, "phx_annc")
   /// (flush_atom): the tracker to itself, send the diffs of this batch.
   CAF_ADD_ATOM(phx_presence, phx::detail, flush_atom, "phx_pflush")
   /// (sweep_atom, caf::actor_addr owner, std::uint32_t generation): the

@@ -29,7 +29,10 @@ namespace phx {
 /// fastlane; changes that come quickly after one another (one per joining
 /// client of a busy topic) leave in one diff. The stock phoenix.js Presence
 /// class follows the diffs once the channel pushed it the whole state as
-/// `presence_state` after its join (push_state does both).
+/// `presence_state` after its join: track_and_push_state does both, in the
+/// order Phoenix apps do it (track, then push the list), and keeps the
+/// client's own join out of the diffs until its state is out, so that the
+/// state is the first thing after the join reply that tells it about itself.
 ///
 /// A channel's presences leave when it ends, for any reason. A supervised
 /// restart that tracks the same keys again (in its join) keeps them: the
@@ -48,6 +51,9 @@ namespace phx {
 /// - `(update_atom, caf::actor owner, topic, key, json meta) -> std::string`:
 ///   a new meta and `phx_ref`, the old ref as `phx_ref_prev`; fails with
 ///   sec::invalid_argument if not tracked.
+/// - `(track_atom, owner, topic, key, meta, generation, list_atom) -> json`:
+///   as track, answering the topic's presences (this one included); the others hear of this one only once the owner sends
+///   `(detail::announce_atom, owner)` (after it pushed the list).
 /// - `(untrack_atom, caf::actor owner, topic, key)`, and
 ///   `(untrack_atom, caf::actor owner)` for all of them.
 /// - `(list_atom, topic) -> json` and `(get_by_key_atom, topic, key) -> json`
@@ -89,10 +95,15 @@ public:
   }
 
   /// Pushes `presence_state` (the topic's list) to this channel's client,
-  /// as the stock Presence class needs after every join and rejoin. Call it
-  /// after track (from join, or from a handler) so that the state has the
-  /// client's own presence.
+  /// as the stock Presence class needs after every join and rejoin.
   void push_state(channel_socket& s) const;
+
+  /// What a channel does on join: tracks `key` with `meta`, then pushes
+  /// `presence_state` (which has this presence) to its client; the diff
+  /// that tells the topic about this presence follows that push. A failure
+  /// to track (already tracked, a meta that is not an object) crashes the
+  /// channel, as a failed match on `{:ok, _} = track(...)` does in Elixir.
+  void track_and_push_state(channel_socket& s, std::string key, json meta) const;
 
   /// The tracker actor.
   const caf::actor& tracker() const noexcept { return tracker_; }
