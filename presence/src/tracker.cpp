@@ -295,21 +295,27 @@ private:
 
   // ---- the diffs ------------------------------------------------------------
 
-  // Collects the changes into this batch's diff. The batch is sent once the
-  // messages already waiting are handled: a burst of joins makes one diff
-  // per topic, a lone change leaves at once.
+  // Collects the changes into this batch's diff, sent once the messages
+  // already waiting are handled, and no sooner than diff_every after the
+  // last one: a burst of joins makes one diff per topic, a lone change
+  // after a quiet spell leaves at once.
   void changed() {
     for (auto& c : changes_)
       diff_.add(c);
     changes_.clear();
-    if (!flush_due_ && !diff_.empty()) {
-      flush_due_ = true;
+    if (flush_due_ || diff_.empty())
+      return;
+    flush_due_ = true;
+    auto wait = last_flush_ + config_.diff_every - clock::now();
+    if (wait <= clock::duration::zero())
       send(this, flush_atom_v);
-    }
+    else
+      delayed_send(this, wait, flush_atom_v);
   }
 
   void flush() {
     flush_due_ = false;
+    last_flush_ = clock::now();
     for (auto& [topic, payload] : diff_.take()) {
       fetch(topic, payload["joins"]);
       fetch(topic, payload["leaves"]);
@@ -377,6 +383,7 @@ private:
   std::vector<presence_change> changes_;
   presence_diff diff_;
   bool flush_due_ = false;
+  clock::time_point last_flush_{};
   std::map<std::string, clock::time_point> asked_;
   std::uint64_t bad_messages_ = 0;
 };

@@ -64,6 +64,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   std::size_t presence_broadcast_ms = static_cast<std::size_t>(cfg.presence.broadcast_every.count());
   std::size_t presence_down_ms = static_cast<std::size_t>(cfg.presence.down_after.count());
   std::size_t presence_permdown_ms = static_cast<std::size_t>(cfg.presence.permdown_after.count());
+  std::size_t presence_diff_ms = static_cast<std::size_t>(cfg.presence.diff_every.count());
   if (const char* secret = std::getenv("PHX_CLUSTER_SECRET"))
     cfg.cluster.secret = secret;
   std::vector<option_spec> specs{
@@ -139,6 +140,8 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
      std::to_string(presence_down_ms), integer_setter(presence_down_ms, std::size_t{100})},
     {"presence-permdown-ms", "presence: a node down this long is forgotten",
      std::to_string(presence_permdown_ms), integer_setter(presence_permdown_ms, std::size_t{100})},
+    {"presence-diff-ms", "presence: a topic's changes leave as one diff at most this often",
+     std::to_string(presence_diff_ms), integer_setter(presence_diff_ms, std::size_t{0})},
   };
   for (auto& opt : extra) {
     if (opt.flag)
@@ -188,6 +191,7 @@ endpoint_config endpoint_config::from_args(int argc, char** argv,
   cfg.presence.broadcast_every = std::chrono::milliseconds(presence_broadcast_ms);
   cfg.presence.down_after = std::chrono::milliseconds(presence_down_ms);
   cfg.presence.permdown_after = std::chrono::milliseconds(presence_permdown_ms);
+  cfg.presence.diff_every = std::chrono::milliseconds(presence_diff_ms);
   return cfg;
 }
 

@@ -98,3 +98,17 @@ TEST_CASE("endpoint options: a cluster node, its peers, secret and bounds") {
   CHECK(cfg.cluster.peer_queue_bytes == 100000);
   CHECK(cfg.cluster.name() == "node-a");
 }
+
+TEST_CASE("endpoint options: presence periods, Phoenix's defaults unless given") {
+  auto defaults = parse({});
+  CHECK(defaults.presence.broadcast_every == std::chrono::milliseconds{1500});
+  CHECK(defaults.presence.down_after == std::chrono::milliseconds{30000});
+  CHECK(defaults.presence.permdown_after == std::chrono::milliseconds{20 * 60 * 1000});
+  CHECK(defaults.presence.diff_every == std::chrono::milliseconds{20});
+  auto cfg = parse({"--presence-broadcast-ms", "300", "--presence-down-ms=3000",
+                    "--presence-permdown-ms", "60000", "--presence-diff-ms", "0"});
+  CHECK(cfg.presence.broadcast_every == std::chrono::milliseconds{300});
+  CHECK(cfg.presence.down_after == std::chrono::milliseconds{3000});
+  CHECK(cfg.presence.permdown_after == std::chrono::milliseconds{60000});
+  CHECK(cfg.presence.diff_every == std::chrono::milliseconds{0});
+}

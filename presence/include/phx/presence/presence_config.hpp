@@ -28,6 +28,11 @@ struct presence_config {
   std::chrono::milliseconds down_after{30000};
   /// A node down for this long is forgotten with its presences.
   std::chrono::milliseconds permdown_after{20 * 60 * 1000};
+  /// The tracker sends the topics' diffs at most this often: the changes in
+  /// between (a busy topic's joins) leave as one diff per topic, so a join
+  /// costs the topic's subscribers a share of a frame rather than a frame
+  /// each. A change after a quiet spell leaves at once.
+  std::chrono::milliseconds diff_every{20};
   /// Optional, see presence_fetch.
   presence_fetch fetch;
 };
