@@ -136,13 +136,20 @@ const std::vector<option_spec>& specs() {
               "websocket, or longpoll (idle and fanout): connections (fanout: subscribers) "
               "are Phoenix long-poll sessions at --path with /websocket replaced by /longpoll, "
               "one keep-alive HTTP connection each, always one GET waiting"),
-      STR_OPT("scenario", scenario, "idle, fanout, rtt or churn"),
+      STR_OPT("scenario", scenario, "idle, fanout, rtt, churn or presence"),
       INT_OPT("connections", connections,
-              "connections (fanout: subscribers; churn: connections in flight)"),
+              "connections (fanout: subscribers; churn: connections in flight; presence: "
+              "clients, each with its own user_id)"),
       INT_OPT("processes", processes, "worker processes (each holds <= 20000 files)"),
       INT_OPT("source-addresses", source_addresses,
               "source addresses 127.0.0.2, .3, ... to spread connections over"),
-      STR_OPT("topic", topic, "topic to join (with --channels K > 1: <topic>:0 .. <topic>:K-1)"),
+      STR_OPT("topic", topic,
+              "topic to join (with --channels K > 1: <topic>:0 .. <topic>:K-1; presence: "
+              "presence:bench unless given)"),
+      STR_OPT("baseline-topic", baseline_topic,
+              "presence: first run the same clients (same user_ids, same join rate) on this "
+              "topic, which tracks no presence (e.g. room:bench), and report the RSS per "
+              "presence beyond that channel; empty: no baseline"),
       INT_OPT("channels", channels, "idle: topics joined per connection"),
       FLAG_OPT("compare-channels", compare_channels,
                "idle: also run with 1 channel and report RSS per extra channel"),
@@ -150,7 +157,9 @@ const std::vector<option_spec>& specs() {
       DBL_OPT("rate", rate,
               "fanout: broadcasts/s (with --trigger http, open loop: POSTs are pipelined, "
               "not held back by slow answers); rtt: pushes/s over all connections; churn: "
-              "cycles/s; 0 = as fast as possible, one at a time (rtt: per connection)"),
+              "cycles/s; presence: joins/s over all clients (open loop, once all are "
+              "connected); 0 = as fast as possible, one at a time (rtt: per connection; "
+              "presence: every join at once)"),
       STR_OPT("trigger", trigger, "fanout: http (POST /api/broadcast) or shout (channel event)"),
       STR_OPT("event", event, "fanout with --trigger http: event name to broadcast"),
       INT_OPT("pings", pings, "rtt: total pushes, then stop (0: run for --duration)"),
@@ -200,8 +209,8 @@ void validate(const options& o) {
   if (o.port < 1 || o.port > 65535)
     throw std::runtime_error("--port must be 1..65535");
   if (o.scenario != "idle" && o.scenario != "fanout" && o.scenario != "rtt" &&
-      o.scenario != "churn")
-    throw std::runtime_error("--scenario must be idle, fanout, rtt or churn");
+      o.scenario != "churn" && o.scenario != "presence")
+    throw std::runtime_error("--scenario must be idle, fanout, rtt, churn or presence");
   if (o.transport != "websocket" && o.transport != "longpoll")
     throw std::runtime_error("--transport must be websocket or longpoll");
   if (o.transport == "longpoll" && o.scenario != "idle" && o.scenario != "fanout" && !o.smoke)
@@ -209,6 +218,8 @@ void validate(const options& o) {
   if (o.transport == "longpoll" && longpoll_path(o.path).empty())
     throw std::runtime_error("--transport longpoll: --path " + o.path +
                              " has no /websocket segment to replace by /longpoll");
+  if (o.scenario == "presence" && o.channels != 1)
+    throw std::runtime_error("--scenario presence: one channel per client (--channels 1)");
   if (o.trigger != "http" && o.trigger != "shout")
     throw std::runtime_error("--trigger must be http or shout");
   if (o.processes < 1 || o.connections < 1 || o.channels < 1 || o.source_addresses < 1 ||
@@ -235,7 +246,7 @@ void validate(const options& o) {
 
 options parse_options(int argc, char** argv) {
   options o;
-  bool port_given = false;
+  bool port_given = false, topic_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0)
@@ -257,7 +268,10 @@ options parse_options(int argc, char** argv) {
     }
     s->set(o, value);
     port_given = port_given || name == "port";
+    topic_given = topic_given || name == "topic";
   }
+  if (o.scenario == "presence" && !topic_given)
+    o.topic = "presence:bench";
   if (o.cluster()) { // the first node publishes: it is --port
     if (port_given && o.port != o.ports[0])
       throw std::runtime_error("--port " + std::to_string(o.port) + " and --ports " +
@@ -296,6 +310,11 @@ int hard_cap_seconds(const options& o) {
     s += o.broadcasts / o.rate;
   else if (o.scenario == "fanout")
     s += 120;
+  if (o.scenario == "presence") { // the joins, the N^2 entries read, the teardown's leaves
+    s += (o.rate > 0 ? o.connections / o.rate : 0) + o.connections / 200.0 + 30;
+    if (!o.baseline_topic.empty())
+      s *= 2;
+  }
   return int(s);
 }
 

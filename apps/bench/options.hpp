@@ -17,14 +17,17 @@ struct options {
   std::string path = "/socket/websocket?vsn=2.0.0";
   std::string transport = "websocket"; // or longpoll (idle, fanout): path's /websocket -> /longpoll
   std::string scenario = "idle";
+  std::string baseline_topic; // presence: first the same clients on this topic (no presence)
+  bool presence_baseline = false; // internal: this run is that baseline (no presence expected)
   int connections = 1000;
   int processes = 2;
   int source_addresses = 4;
-  std::string topic = "room:bench";
+  std::string topic = "room:bench"; // presence: "presence:bench" unless given
   int channels = 1;
   bool compare_channels = false;
   int broadcasts = 100;
-  double rate = 0;            // fanout: broadcasts/s, rtt: pushes/s, churn: cycles/s; 0 = as fast as possible
+  double rate = 0;            // fanout: broadcasts/s, rtt: pushes/s, churn: cycles/s,
+                              // presence: joins/s; 0 = as fast as possible
   std::string trigger = "http"; // fanout: http (POST /api/broadcast) or shout
   std::string event = "shout";  // fanout: event name of the broadcast
   int pings = 0;              // rtt: stop after this many pushes in all (0: run for --duration)

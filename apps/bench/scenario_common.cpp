@@ -108,6 +108,8 @@ scenario_result run_scenario(const options& o) {
     r = run_fanout(o);
   else if (o.scenario == "rtt")
     r = run_rtt(o);
+  else if (o.scenario == "presence")
+    r = run_presence(o);
   else
     r = run_churn(o);
   disarm_hard_cap();

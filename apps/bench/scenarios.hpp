@@ -1,5 +1,5 @@
 #pragma once
-// The four scenarios. Each prints its table and RESULT line and says whether
+// The five scenarios. Each prints its table and RESULT line and says whether
 // the run was clean (nothing lost, no errors) for --smoke and the exit code.
 #include "options.hpp"
 #include "report.hpp"
@@ -18,6 +18,7 @@ scenario_result run_idle(const options& o);
 scenario_result run_fanout(const options& o);
 scenario_result run_rtt(const options& o);
 scenario_result run_churn(const options& o);
+scenario_result run_presence(const options& o);
 
 // Dispatches on o.scenario, under the hard cap; prints the report.
 scenario_result run_scenario(const options& o);

@@ -24,6 +24,29 @@ long read_vmrss_kb(int pid) {
   return -1;
 }
 
+double read_cpu_s(int pid) {
+  if (pid <= 0)
+    return -1;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  auto paren = stat.rfind(')'); // the command name may hold spaces
+  if (paren == std::string::npos)
+    return -1;
+  std::istringstream f(stat.substr(paren + 1));
+  std::string field;
+  long long utime = -1, stime = -1;
+  for (int k = 3; k <= 15 && f >> field; ++k) { // fields 14 and 15: utime, stime
+    if (k == 14)
+      utime = std::atoll(field.c_str());
+    else if (k == 15)
+      stime = std::atoll(field.c_str());
+  }
+  if (utime < 0 || stime < 0)
+    return -1;
+  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
 namespace {
 
 // Socket inodes listening (state 0A) on `port`.

@@ -1,5 +1,6 @@
 // --smoke: a few seconds of every scenario at small scale; exit 0 only when
-// nothing was lost and every figure is present. Meant for CI against a fresh
+// nothing was lost and every figure is present (presence: every one of 200
+// clients learnt of every other, and the server lists all 200). Meant for CI against a fresh
 // phx-echo. With --transport longpoll: idle and fanout over long-poll. With
 // --ports: the same over a cluster (every broadcast must reach every node).
 #include "run_control.hpp"
@@ -61,11 +62,16 @@ int run_smoke(const options& base) {
   churn.connections = 10;
   churn.duration_s = 2;
   churn.warmup_s = 0.5;
+  options presence = smoke_options(base, "presence"); // 200 clients, all must know all
+  presence.topic = "presence:smoke";
+  presence.baseline_topic.clear();
+  presence.rate = 2000;
+  presence.drain_ms = 4000; // with --ports, diffs cross nodes every --presence-broadcast-ms
   int failures = 0;
-  // Long-poll has no rtt or churn: with --transport longpoll, only the others.
+  // Long-poll has no rtt, churn or presence: with --transport longpoll, only the others.
   bool all = base.transport != "longpoll";
-  for (const options* o : {&idle, &fanout, &open_loop, &rtt, &churn}) {
-    if (!all && (o == &rtt || o == &churn))
+  for (const options* o : {&idle, &fanout, &open_loop, &rtt, &churn, &presence}) {
+    if (!all && (o == &rtt || o == &churn || o == &presence))
       continue;
     if (stop_requested())
       return 1;

@@ -33,6 +33,10 @@ struct counters {
   int64_t phx_close = 0, phx_error = 0;
   int64_t unexpected_close = 0, closed_clean = 0, closed_forced = 0;
   int64_t cycles_done = 0, cycles_failed = 0;
+  // presence
+  int64_t joins_sent = 0, presence_states = 0, state_entries = 0, presence_diffs = 0;
+  int64_t diff_join_entries = 0, diff_leave_entries = 0, presence_bytes = 0;
+  int64_t keys_seen = 0, keys_unknown = 0, list_keys = -1;
 };
 
 // With --ports: what happened on the connections to one node.
@@ -55,6 +59,9 @@ public:
 
 private:
   bool churn() const { return o_.scenario == "churn"; }
+  bool presence() const { return o_.scenario == "presence"; }
+  // presence, except its baseline run (a topic without presence)
+  bool tracks_presence() const { return presence() && !o_.presence_baseline; }
   bool longpoll() const { return o_.transport == "longpoll"; }
   std::unique_ptr<connection> make_connection(uint32_t slot);
   void start_connection(uint32_t slot);
@@ -63,6 +70,12 @@ private:
   void heartbeat_tick(int64_t now);
   void push_tick(int64_t now);
   void churn_tick(int64_t now);
+  void join_tick(int64_t now);
+  void on_presence_join_reply(connection& c, bool ok, int64_t now);
+  void on_presence(connection& c, const phx_msg& m, int64_t now);
+  void see_key(connection& c, std::string_view key, bool from_diff, int64_t now);
+  void check_presence_complete();
+  void send_list_request();
   void progress_tick(int64_t now);
   void stop_tick(int64_t now);
   void read_commands(int64_t now);
@@ -95,6 +108,7 @@ private:
   std::vector<std::string> upgrades_;        // WebSocket
   std::vector<longpoll_target> lp_targets_;  // long-poll
   std::vector<node_figures> nodes_;          // --ports only
+  std::vector<std::string> conn_upgrades_;   // presence: per connection (its user_id)
   longpoll_stats lp_;
   std::vector<std::string> topics_, join_refs_;
   std::vector<std::unique_ptr<connection>> conns_;
@@ -108,8 +122,17 @@ private:
   bool complete_sent_ = false;
   std::string event_;
   histogram setup_hist_, rtt_hist_, delivery_hist_, join_hist_, cycle_hist_;
-  std::vector<uint32_t> fan_count_;
-  std::vector<int64_t> fan_last_;
+  std::vector<uint32_t> fan_count_; // presence: per client (global index), own clients that know it
+  std::vector<int64_t> fan_last_;   // presence: when the last of them learnt of it
+  // presence: which clients (global index) each connection knows, one bit
+  // each (words_ per connection), how many, and when its join reply came.
+  size_t words_ = 0;
+  std::vector<uint64_t> seen_bits_;
+  std::vector<uint32_t> seen_n_;
+  std::vector<int64_t> join_at_;
+  int next_join_ = 0, clients_complete_ = 0;
+  int64_t last_presence_ns_ = 0, last_join_sent_ns_ = 0;
+  bool list_pending_ = false;
 };
 
 worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_fd)
@@ -130,6 +153,22 @@ worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_f
   for (int k = 0; k < o.channels; ++k) {
     topics_.push_back(o.channels == 1 ? o.topic : o.topic + ":" + std::to_string(k));
     join_refs_.push_back("j" + std::to_string(k));
+  }
+  if (presence()) {
+    // Each client its own user_id (u<global index>), in the socket's query.
+    std::string sep = o.path.find('?') == std::string::npos ? "?" : "&";
+    conn_upgrades_.reserve(size_t(s.count)); // connections keep references
+    for (int i = 0; i < s.count; ++i) {
+      int port = o.node_port(node_of(uint32_t(i)));
+      conn_upgrades_.push_back(ws_upgrade_request(
+          o.host, port, o.path + sep + "user_id=u" + std::to_string(s.first + i)));
+    }
+    words_ = (size_t(s.total) + 63) / 64;
+    seen_bits_.assign(words_ * size_t(s.count), 0);
+    seen_n_.assign(size_t(s.count), 0);
+    join_at_.assign(size_t(s.count), 0);
+    fan_count_.assign(size_t(s.total), 0);
+    fan_last_.assign(size_t(s.total), 0);
   }
   for (int i = 0; i < s.count; ++i)
     conns_.push_back(make_connection(uint32_t(i)));
@@ -155,6 +194,8 @@ std::unique_ptr<connection> worker::make_connection(uint32_t slot) {
   size_t k = size_t(node_of(slot));
   if (longpoll())
     return std::make_unique<longpoll_session>(epfd_, slot, *this, lp_targets_[k], lp_);
+  if (presence())
+    return std::make_unique<ws_connection>(epfd_, slot, *this, conn_upgrades_[slot]);
   return std::make_unique<ws_connection>(epfd_, slot, *this, upgrades_[k]);
 }
 
@@ -191,6 +232,12 @@ void worker::start_connection(uint32_t slot) {
 }
 
 void worker::on_open(connection& c) {
+  if (presence()) { // connected is ready; the joins come at --rate after 'g'
+    ++joined_conns_;
+    if (node_figures* n = node(c))
+      ++n->joined_conns;
+    return settle(c);
+  }
   for (size_t k = 0; k < topics_.size(); ++k)
     send(c, phx_join_frame(topics_[k], join_refs_[k]));
   c.pending = uint32_t(topics_.size());
@@ -203,6 +250,8 @@ void worker::on_message(connection& c, const phx_msg& m) {
     on_reply(c, m, now);
   else if (m.event == event_)
     on_delivery(c, m, now);
+  else if (presence() && (m.event == "presence_diff" || m.event == "presence_state"))
+    on_presence(c, m, now);
   else if (m.event == "phx_close")
     ++n_.phx_close;
   else if (m.event == "phx_error")
@@ -216,6 +265,10 @@ void worker::on_reply(connection& c, const phx_msg& m, int64_t now) {
   case ref_join: return on_join_reply(c, ok, now);
   case ref_push: return on_push_reply(c, m, ok, now);
   case ref_heartbeat: n_.hb_ok += ok; return;
+  case ref_list:
+    list_pending_ = false;
+    n_.list_keys = ok ? int64_t(phx_presence_keys(m.payload, [](std::string_view) {})) : -1;
+    return;
   case ref_leave:
     c.tag = 2; // left: a clean close now completes the cycle
     c.close_gracefully();
@@ -225,6 +278,8 @@ void worker::on_reply(connection& c, const phx_msg& m, int64_t now) {
 }
 
 void worker::on_join_reply(connection& c, bool ok, int64_t now) {
+  if (presence())
+    return on_presence_join_reply(c, ok, now);
   ok ? ++n_.join_ok : ++n_.join_failed;
   if (ok)
     ++c.joined;
@@ -304,6 +359,99 @@ void worker::on_delivery(connection& c, const phx_msg& m, int64_t now) {
   }
 }
 
+void worker::on_presence_join_reply(connection& c, bool ok, int64_t now) {
+  ok ? ++n_.join_ok : ++n_.join_failed;
+  if (c.pending > 0)
+    --c.pending;
+  if (ok) {
+    ++c.joined;
+    join_at_[c.slot()] = now;
+    join_hist_.record(now - c.t0);
+  }
+  check_presence_complete();
+}
+
+// presence_state: {key: {"metas": [...]}}; presence_diff: {"joins": {...},
+// "leaves": {...}}, either order. Keys are scanned, not parsed (see
+// phx_presence_keys): every client reads about N^2/N = N entries, N^2 in all.
+void worker::on_presence(connection& c, const phx_msg& m, int64_t now) {
+  last_presence_ns_ = now;
+  n_.presence_bytes += int64_t(m.payload.size());
+  bool from_diff = m.event == "presence_diff";
+  auto see = [this, &c, from_diff, now](std::string_view key) { see_key(c, key, from_diff, now); };
+  if (!from_diff) {
+    ++n_.presence_states;
+    n_.state_entries += int64_t(phx_presence_keys(m.payload, see));
+    return;
+  }
+  ++n_.presence_diffs;
+  std::string_view p = m.payload;
+  size_t joins = p.find("\"joins\":"), leaves = p.find("\"leaves\":");
+  auto part = [&p](size_t from, size_t other) {
+    if (from == std::string_view::npos)
+      return std::string_view();
+    return p.substr(from, other != std::string_view::npos && other > from ? other - from
+                                                                          : std::string_view::npos);
+  };
+  n_.diff_join_entries += int64_t(phx_presence_keys(part(joins, leaves), see));
+  n_.diff_leave_entries +=
+      int64_t(phx_presence_keys(part(leaves, joins), [](std::string_view) {}));
+}
+
+// Marks client `key` (u<global index>) as known to connection c. The time
+// counts (fan_last_) when a diff told c, or c's own state told it about
+// itself: a client that joins later learns of earlier ones from its state,
+// at its own join, which says nothing about how fast their joins spread.
+void worker::see_key(connection& c, std::string_view key, bool from_diff, int64_t now) {
+  uint64_t idx = 0;
+  bool digits = key.size() >= 2 && key.size() <= 11 && key[0] == 'u';
+  for (size_t i = 1; digits && i < key.size(); ++i) {
+    digits = key[i] >= '0' && key[i] <= '9';
+    idx = idx * 10 + uint64_t(key[i] - '0');
+  }
+  if (!digits || idx >= fan_count_.size()) {
+    ++n_.keys_unknown;
+    return;
+  }
+  uint64_t& word = seen_bits_[size_t(c.slot()) * words_ + idx / 64];
+  uint64_t bit = uint64_t(1) << (idx % 64);
+  if (word & bit)
+    return; // a duplicate (its own join in a diff after the state, say)
+  word |= bit;
+  ++n_.keys_seen;
+  ++fan_count_[idx];
+  if (from_diff || idx == uint64_t(share_.first) + c.slot())
+    fan_last_[idx] = std::max(fan_last_[idx], now);
+  if (++seen_n_[c.slot()] == uint32_t(share_.total)) {
+    ++clients_complete_;
+    check_presence_complete();
+  }
+}
+
+// Complete: every join sent and answered and (presence) each joined client
+// knows every client.
+void worker::check_presence_complete() {
+  if (complete_sent_ || next_join_ < share_.count ||
+      n_.join_ok + n_.join_failed < n_.joins_sent)
+    return;
+  if (tracks_presence() && clients_complete_ < n_.join_ok)
+    return;
+  complete_sent_ = true;
+  send_line("C");
+}
+
+void worker::send_list_request() {
+  if (!tracks_presence() || share_.index != 0)
+    return;
+  for (auto& c : conns_)
+    if (c->state() == conn_state::open && c->joined > 0) {
+      send(*c, "[\"" + join_refs_[0] + "\",\"q" + std::to_string(++ref_) + "\",\"" + topics_[0] +
+                   "\",\"list\",{}]");
+      list_pending_ = true;
+      return;
+    }
+}
+
 void worker::send_push(connection& c) {
   int64_t seq = ++ref_;
   std::string payload = timed_payload(now_ns(), seq, o_.payload_bytes);
@@ -341,6 +489,21 @@ void worker::on_closed(connection& c, close_cause why) {
   }
   if (why != close_cause::connect_failed && why != close_cause::upgrade_failed)
     ++n_.unexpected_close;
+  if (presence()) {
+    if (c.pending > 0) { // its join will never be answered
+      c.pending = 0;
+      ++n_.join_failed;
+      check_presence_complete();
+    }
+    if (c.tag != 1) {
+      settle(c);
+    } else {
+      --joined_conns_;
+      if (node_figures* n = node(c))
+        --n->joined_conns;
+    }
+    return;
+  }
   if (c.tag != 1) {
     settle(c);
   } else if (c.joined == topics_.size()) {
@@ -354,6 +517,8 @@ void worker::on_closed(connection& c, close_cause why) {
 int64_t worker::done_count() const {
   if (churn())
     return n_.cycles_done;
+  if (presence())
+    return n_.join_ok + n_.keys_seen;
   return o_.scenario == "rtt" ? n_.replies_ok : n_.deliveries;
 }
 
@@ -363,7 +528,7 @@ int64_t worker::outstanding() const {
   // Heartbeats in flight count too: a clean stop answers every request. Not
   // over long-poll: there a heartbeat waits for the poll cycle (up to a window).
   int64_t heartbeats = longpoll() ? 0 : n_.hb_sent - n_.hb_ok;
-  return n_.pushes_sent - n_.replies_ok - n_.replies_error + heartbeats;
+  return n_.pushes_sent - n_.replies_ok - n_.replies_error + heartbeats + (list_pending_ ? 1 : 0);
 }
 
 void worker::setup_tick() {
@@ -422,13 +587,34 @@ void worker::churn_tick(int64_t now) {
   }
 }
 
+// presence: joins at --rate over all clients (this worker's share of it),
+// in slot order; with --rate 0 all at once.
+void worker::join_tick(int64_t now) {
+  if (!presence() || phase_ != phase::running || next_join_ >= share_.count)
+    return;
+  int64_t due = share_.rate > 0 ? int64_t(double(now - go_ns_) * share_.rate / 1e9) + 1
+                                : int64_t(share_.count);
+  while (next_join_ < share_.count && next_join_ < due) {
+    connection& c = *conns_[size_t(next_join_++)];
+    if (c.state() != conn_state::open)
+      continue; // failed to connect: counted in connect_failed
+    c.t0 = now;
+    c.pending = 1;
+    send(c, phx_join_frame(topics_[0], join_refs_[0]));
+    ++n_.joins_sent;
+    last_join_sent_ns_ = now;
+  }
+  check_presence_complete();
+}
+
 void worker::progress_tick(int64_t now) {
   if (now < next_progress_)
     return;
   next_progress_ = now + ms_to_ns(1000);
   int64_t errors = n_.connect_failed + n_.upgrade_failed + n_.join_failed + n_.unexpected_close +
                    n_.replies_error + n_.cycles_failed;
-  send_line("P " + std::to_string(live_) + " " + std::to_string(joined_conns_) + " " +
+  int64_t joined = presence() ? n_.join_ok : joined_conns_; // presence: joins answered
+  send_line("P " + std::to_string(live_) + " " + std::to_string(joined) + " " +
             std::to_string(n_.rx) + " " + std::to_string(n_.tx) + " " + std::to_string(errors) +
             " " + std::to_string(done_count()));
 }
@@ -459,6 +645,8 @@ void worker::read_commands(int64_t now) {
   for (ssize_t i = 0; i < n; ++i) {
     if (buf[i] == 'g')
       go(now);
+    else if (buf[i] == 'q')
+      send_list_request();
     else if (buf[i] == 's' && phase_ < phase::draining) {
       phase_ = phase::draining;
       deadline_ = now + ms_to_ns(o_.drain_ms);
@@ -490,6 +678,7 @@ void worker::tick(int64_t now) {
   heartbeat_tick(now);
   push_tick(now);
   churn_tick(now);
+  join_tick(now);
   progress_tick(now);
   stop_tick(now);
 }
@@ -506,6 +695,24 @@ void worker::final_report() {
       {"closed_clean", n_.closed_clean}, {"closed_forced", n_.closed_forced},
       {"cycles_done", n_.cycles_done}, {"cycles_failed", n_.cycles_failed},
       {"cycles_started", cycles_started_}};
+  const std::pair<const char*, int64_t> presence_counters[] = {
+      {"joins_sent", n_.joins_sent}, {"presence_states", n_.presence_states},
+      {"state_entries", n_.state_entries}, {"presence_diffs", n_.presence_diffs},
+      {"diff_join_entries", n_.diff_join_entries},
+      {"diff_leave_entries", n_.diff_leave_entries}, {"presence_bytes", n_.presence_bytes},
+      {"keys_seen", n_.keys_seen}, {"keys_unknown", n_.keys_unknown},
+      {"clients_complete", clients_complete_}, {"last_presence_max_ns", last_presence_ns_},
+      {"last_join_sent_max_ns", last_join_sent_ns_}};
+  if (presence()) {
+    for (auto& [name, v] : presence_counters)
+      send_line(std::string("S ") + name + " " + std::to_string(v));
+    if (share_.index == 0)
+      send_line("S list_keys " + std::to_string(n_.list_keys));
+    for (size_t i = 0; i < join_at_.size(); ++i)
+      if (join_at_[i] > 0)
+        send_line("J " + std::to_string(share_.first + long(i)) + " " +
+                  std::to_string(join_at_[i]));
+  }
   for (auto& [name, v] : all)
     send_line(std::string("S ") + name + " " + std::to_string(v));
   const std::pair<const char*, int64_t> lp[] = {
@@ -549,7 +756,7 @@ void worker::final_report() {
 int worker::run() {
   std::vector<epoll_event> events(1024);
   while (phase_ != phase::done) {
-    bool busy = phase_ == phase::running && (o_.rate > 0 || churn());
+    bool busy = phase_ == phase::running && (o_.rate > 0 || churn() || presence());
     int n = epoll_wait(epfd_, events.data(), int(events.size()), busy ? 1 : 20);
     int64_t now = now_ns();
     for (int i = 0; i < n; ++i) {

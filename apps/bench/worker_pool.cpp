@@ -46,7 +46,12 @@ worker_pool::worker_pool(const options& o) : nodes_(o.nodes()), start_ns_(now_ns
     spawn(o, i, first, count, o.connections);
     first += count;
   }
-  totals_.fan_count.assign(size_t(o.scenario == "fanout" ? o.broadcasts : 0), 0);
+  totals_.fan_count.assign(size_t(o.scenario == "fanout"     ? o.broadcasts
+                                  : o.scenario == "presence" ? o.connections
+                                                             : 0),
+                           0);
+  if (o.scenario == "presence")
+    totals_.join_at.assign(size_t(o.connections), 0);
   totals_.fan_last.assign(totals_.fan_count.size(), 0);
   if (o.cluster()) {
     totals_.node_fan_count.assign(size_t(nodes_), totals_.fan_count);
@@ -145,7 +150,10 @@ void worker_pool::handle_line(child& c, const std::string& line) {
     std::string name;
     int64_t v = 0;
     in >> name >> v;
-    totals_.counters[name] += v;
+    // Times (CLOCK_MONOTONIC) end in "_max_ns": the latest over the workers.
+    bool is_max = name.size() > 7 && name.compare(name.size() - 7, 7, "_max_ns") == 0;
+    int64_t& sum = totals_.counters[name];
+    sum = is_max ? std::max(sum, v) : sum + v;
   } else if (kind == "H") {
     std::string name, rest;
     in >> name;
@@ -159,6 +167,12 @@ void worker_pool::handle_line(child& c, const std::string& line) {
       totals_.fan_count[seq] += count;
       totals_.fan_last[seq] = std::max(totals_.fan_last[seq], last);
     }
+  } else if (kind == "J") {
+    size_t i = 0;
+    int64_t at = 0;
+    in >> i >> at;
+    if (i < totals_.join_at.size())
+      totals_.join_at[i] = at;
   } else if (kind == "G") {
     size_t node = 0, seq = 0;
     int64_t count = 0, last = 0;

@@ -17,8 +17,9 @@ namespace bench {
 struct worker_totals {
   std::map<std::string, int64_t> counters;
   std::map<std::string, histogram> hists;
-  std::vector<int64_t> fan_count; // per broadcast seq, summed
-  std::vector<int64_t> fan_last;  // per broadcast seq, max over workers
+  std::vector<int64_t> fan_count; // per broadcast seq (presence: per client), summed
+  std::vector<int64_t> fan_last;  // per broadcast seq (presence: per client), max over workers
+  std::vector<int64_t> join_at;   // presence: per client, when its join reply came (0: none)
   // --ports: the same per node ([node][seq])
   std::vector<std::vector<int64_t>> node_fan_count, node_fan_last;
   int64_t counter(const std::string& name) const;

@@ -124,6 +124,13 @@ TEST_CASE_FIXTURE(fixture, "track answers a phx_ref, lists it and tells the topi
   REQUIRE(ref2);
   CHECK(*ref2 != *ref);
   CHECK(list(t)["alice"]["metas"].size() == 2);
+  json one;
+  self->request(t, 5s, phx::get_by_key_atom_v, std::string{"room:1"}, std::string{"alice"})
+    .receive([&](json& j) { one = std::move(j); }, [](caf::error&) { FAIL("no answer"); });
+  CHECK(one == list(t)["alice"]);
+  self->request(t, 5s, phx::get_by_key_atom_v, std::string{"room:1"}, std::string{"zed"})
+    .receive([&](json& j) { one = std::move(j); }, [](caf::error&) { FAIL("no answer"); });
+  CHECK(one.is_null());
 }
 
 TEST_CASE_FIXTURE(fixture, "an owner that ends takes its presences with it (a leave)") {

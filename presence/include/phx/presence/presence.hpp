@@ -94,6 +94,12 @@ public:
     return s.request(tracker_, timeout, list_atom_v, s.topic());
   }
 
+  /// The presence of `key` on the channel's topic, `{"metas": [...]}`, or
+  /// null when the key is not there.
+  auto get_by_key(channel_socket& s, std::string key) const {
+    return s.request(tracker_, timeout, get_by_key_atom_v, s.topic(), std::move(key));
+  }
+
   /// Pushes `presence_state` (the topic's list) to this channel's client,
   /// as the stock Presence class needs after every join and rejoin.
   void push_state(channel_socket& s) const;
