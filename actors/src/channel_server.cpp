@@ -72,6 +72,7 @@ void channel_server::reset_socket(std::uint32_t restarts) {
   s.restarts_ = restarts;
   s.joined_ = false;
   s.held_pushes_.clear();
+  s.after_join_.reset();
   s.stop_.reset();
 }
 
@@ -168,7 +169,11 @@ void channel_server::on_subscribed() {
     send(supervisor_, joined_atom_v, id_);
   else
     spec_.reset(); // never needed again
+  auto after_join = std::move(socket_.after_join_);
   apply(std::nullopt);
+  if (after_join)
+    for (auto& f : *after_join)
+      socket_.callbacks()("an after_join callback", f);
 }
 
 // -- client events, broadcasts, messages -------------------------------------

@@ -48,6 +48,16 @@ socket_ref channel_socket::ref() const {
   return socket_ref{sink_, format_, topic_, join_ref_, ref_};
 }
 
+void channel_socket::after_join(std::function<void()> f) {
+  if (joined_) {
+    f();
+    return;
+  }
+  if (!after_join_)
+    after_join_ = std::make_unique<std::vector<std::function<void()>>>();
+  after_join_->push_back(std::move(f));
+}
+
 void channel_socket::monitor(const caf::actor& other) {
   self_->monitor(other);
   ties().monitored.push_back(other);

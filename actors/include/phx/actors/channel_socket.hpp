@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -95,6 +96,13 @@ public:
     self_->send(actor(), std::forward<Ts>(xs)...);
   }
 
+  /// Runs `f` on this channel once its join reply is out and its topic
+  /// subscribed (at once if it is already): where the first pushes and
+  /// requests of a join belong, so that nothing broadcast from then on is
+  /// missed (Phoenix's `send(self(), :after_join)`, without a handler). An
+  /// exception from `f` crashes the channel, as from any callback.
+  void after_join(std::function<void()> f);
+
   /// Sends `xs...` to this channel after `delay`.
   template <class Rep, class Period, class... Ts>
   void send_after(std::chrono::duration<Rep, Period> delay, Ts&&... xs) const {
@@ -163,6 +171,7 @@ private:
   // Rarely used, so allocated on first use: an idle channel stays small.
   std::unique_ptr<exit_reason> stop_;      ///< requested by stop()
   std::unique_ptr<actor_ties> ties_;
+  std::unique_ptr<std::vector<std::function<void()>>> after_join_; ///< until subscribed
 };
 
 } // namespace phx

@@ -101,11 +101,14 @@ public:
   }
 
   /// Pushes `presence_state` (the topic's list) to this channel's client,
-  /// as the stock Presence class needs after every join and rejoin.
+  /// as the stock Presence class needs after every join and rejoin. Called
+  /// from join, it asks once the topic is subscribed (see
+  /// channel_socket::after_join), so no change is missed in between.
   void push_state(channel_socket& s) const;
 
-  /// What a channel does on join: tracks `key` with `meta`, then pushes
-  /// `presence_state` (which has this presence) to its client; the diff
+  /// What a channel does on join (call it from join): once the topic is
+  /// subscribed, tracks `key` with `meta`, then pushes `presence_state`
+  /// (which has this presence) to its client; the diff
   /// that tells the topic about this presence follows that push. A failure
   /// to track (already tracked, a meta that is not an object) crashes the
   /// channel, as a failed match on `{:ok, _} = track(...)` does in Elixir.
