@@ -12,15 +12,9 @@ const json& ref_of(const json& meta) {
   return i == meta.end() ? none : *i;
 }
 
-// Removes the meta with `meta`'s phx_ref from `metas`; true if there was one.
-bool cancel(std::vector<json>& metas, const json& meta) {
+bool has_ref(const std::vector<json>& metas, const json& meta) {
   auto& ref = ref_of(meta);
-  auto i = std::find_if(metas.begin(), metas.end(),
-                        [&](const json& m) { return ref_of(m) == ref; });
-  if (i == metas.end())
-    return false;
-  metas.erase(i);
-  return true;
+  return std::any_of(metas.begin(), metas.end(), [&](const json& m) { return ref_of(m) == ref; });
 }
 
 json by_key(const std::map<std::string, std::vector<json>>& metas) {
@@ -34,12 +28,17 @@ json by_key(const std::map<std::string, std::vector<json>>& metas) {
 
 void presence_diff::add(const presence_change& change) {
   auto& k = topics_[change.topic][change.key];
-  if (change.joined) {
-    if (!cancel(k.leaves, change.meta))
-      k.joins.push_back(change.meta);
-  } else if (!cancel(k.joins, change.meta)) {
-    k.leaves.push_back(change.meta);
-  }
+  (change.joined ? k.joins : k.leaves).push_back(change.meta);
+}
+
+bool presence_diff::rejoins(const presence_change& change) const {
+  if (!change.joined)
+    return false;
+  auto t = topics_.find(change.topic);
+  if (t == topics_.end())
+    return false;
+  auto k = t->second.find(change.key);
+  return k != t->second.end() && has_ref(k->second.leaves, change.meta);
 }
 
 std::vector<std::pair<std::string, json>> presence_diff::take() {
@@ -53,8 +52,6 @@ std::vector<std::pair<std::string, json>> presence_diff::take() {
       if (!k.leaves.empty())
         leaves[key] = std::move(k.leaves);
     }
-    if (joins.empty() && leaves.empty())
-      continue;
     out.emplace_back(topic, json{{"joins", by_key(joins)}, {"leaves", by_key(leaves)}});
   }
   topics_.clear();

@@ -13,16 +13,19 @@ namespace phx::detail {
 /// The changes of one batch, per topic, as Phoenix's presence_diff payloads
 /// (`{"joins": {key: {"metas": [...]}}, "leaves": {...}}`, both always there).
 ///
-/// A meta that joins and leaves within the batch (or leaves and joins again,
-/// as when a node goes down and comes back) cancels out by its phx_ref: the
-/// clients, which apply a diff's joins before its leaves, end up exactly
-/// where the changes one by one would have left them.
+/// Clients apply a diff's joins before its leaves, so a meta that joins and
+/// leaves within one batch is sent as both and ends up gone. The other
+/// order, a meta that left and joins again (a node down, then back), needs
+/// two diffs: `rejoins` tells the caller to send the batch first. With
+/// nothing cancelled, a client that got the topic's state at any moment of
+/// a batch and then applies the batch ends where everyone else does.
 class presence_diff {
 public:
   void add(const presence_change& change);
+  /// Whether `change` joins a meta that this batch has leaving.
+  bool rejoins(const presence_change& change) const;
   bool empty() const noexcept { return topics_.empty(); }
-  /// The payloads by topic (topics whose changes all cancelled out are left
-  /// out); the batch is empty afterwards.
+  /// The payloads by topic; the batch is empty afterwards.
   std::vector<std::pair<std::string, json>> take();
 
 private:

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <unordered_map>
 
 #include <caf/event_based_actor.hpp>
 
@@ -19,6 +20,9 @@ using clock = tracker_state::clock;
 // How long a restarted channel has to track its keys again before the
 // presences of its crashed instance leave.
 constexpr auto restart_grace = std::chrono::seconds{1};
+
+// Topics with this many keys share one state among a batch's joiners.
+constexpr std::size_t shared_state_min = 1000;
 
 // A replica version: the start time, so that a restarted node's is higher.
 std::uint64_t start_vsn() {
@@ -94,14 +98,12 @@ public:
         return track(owner, std::move(topic), std::move(key), std::move(meta), generation, false);
       },
       [this](track_atom, caf::actor& owner, std::string& topic, std::string& key, json& meta,
-             std::uint32_t generation, list_atom) -> caf::result<json> {
+             std::uint32_t generation, list_atom) -> caf::result<presence_state_ptr> {
         auto listed = topic;
         auto ref = track(owner, std::move(topic), std::move(key), std::move(meta), generation, true);
         if (!ref)
           return std::move(ref.error());
-        // Through expected: result's own constructor brace-initializes its
-        // values, which turns a json into an array holding it.
-        return caf::expected<json>{list(listed)};
+        return state_for(listed);
       },
       [this](announce_atom, const caf::actor& owner) { announce(owner.address()); },
       [this](update_atom, const caf::actor& owner, const std::string& topic,
@@ -298,10 +300,14 @@ private:
   // Collects the changes into this batch's diff, sent once the messages
   // already waiting are handled, and no sooner than diff_every after the
   // last one: a burst of joins makes one diff per topic, a lone change
-  // after a quiet spell leaves at once.
+  // after a quiet spell leaves at once. A meta joining again after it left
+  // in this batch closes the batch first (see presence_diff).
   void changed() {
-    for (auto& c : changes_)
+    for (auto& c : changes_) {
+      if (diff_.rejoins(c))
+        flush();
       diff_.add(c);
+    }
     changes_.clear();
     if (flush_due_ || diff_.empty())
       return;
@@ -317,10 +323,26 @@ private:
     flush_due_ = false;
     last_flush_ = clock::now();
     for (auto& [topic, payload] : diff_.take()) {
+      states_.erase(topic); // joiners from now on may have missed this batch
       fetch(topic, payload["joins"]);
       fetch(topic, payload["leaves"]);
       bus_.local_broadcast(topic, "presence_diff", std::move(payload));
     }
+  }
+
+  // The state for a joiner. A small topic's is built for each joiner, and
+  // has its own presence. A big topic's is shared by every joiner until the
+  // topic's next diff, so a burst of joins builds the list once per batch,
+  // not once per join: built at any moment of a batch, it plus that batch
+  // is exact (see presence_diff), and the joiner, subscribed before it
+  // asked, gets the batch, and its own presence in the diff after its state.
+  presence_state_ptr state_for(const std::string& topic) {
+    auto& cached = states_[topic];
+    if (cached && cached->size() >= shared_state_min)
+      return cached;
+    auto fresh = std::make_shared<const json>(list(topic));
+    cached = fresh->size() >= shared_state_min ? fresh : nullptr;
+    return fresh;
   }
 
   // ---- replication ----------------------------------------------------------
@@ -382,6 +404,7 @@ private:
   std::map<caf::actor_addr, owner_record> owners_;
   std::vector<presence_change> changes_;
   presence_diff diff_;
+  std::unordered_map<std::string, presence_state_ptr> states_; ///< see state_for
   bool flush_due_ = false;
   clock::time_point last_flush_{};
   std::map<std::string, clock::time_point> asked_;

@@ -339,43 +339,18 @@ TEST_CASE("an update is one diff: the new meta joins, the old one leaves") {
   CHECK(out[0].second["leaves"]["alice"]["metas"] == json::parse(R"([{"phx_ref":"r1"}])"));
 }
 
-TEST_CASE("a meta that joins and leaves in one batch, or leaves and joins, cancels out") {
+TEST_CASE("a meta that joins and leaves in one batch is sent as both; leaving and joining again needs a new batch") {
   presence_diff d;
   d.add(change(true, "alice", "r1"));
+  CHECK_FALSE(d.rejoins(change(false, "alice", "r1")));
   d.add(change(false, "alice", "r1"));
   d.add(change(false, "bob", "r2")); // a node down ...
-  d.add(change(true, "bob", "r2"));  // ... and back
-  CHECK(d.take().empty());
-}
-
-// ---- the replication payloads -------------------------------------------------
-
-TEST_CASE("deltas and snapshots survive their JSON form; a payload of another shape throws") {
-  using namespace phx::detail;
-  tracker_state a{"node-a", 1763800000123456789ull};
-  changes cs;
-  auto d = a.add(entry("alice", "r1"), cs);
-  a.add(presence_entry{"room:2", "bob", json{{"phx_ref", "r2"}, {"device", nullptr}}}, cs);
-  a.remove(d, cs);
-  auto delta = a.take_delta();
-  auto back = delta_from_json(json::parse(to_json(delta).dump()));
-  CHECK(back.replica == "node-a");
-  CHECK(back.vsn == 1763800000123456789ull);
-  CHECK(back.from == 0);
-  CHECK(back.to == 3);
-  REQUIRE(back.ops.size() == 3);
-  CHECK(back.ops[1].added->meta == json{{"phx_ref", "r2"}, {"device", nullptr}});
-  CHECK_FALSE(back.ops[2].added);
-  CHECK(back.ops[2].dot == 1);
-
-  auto snap = snapshot_from_json(json::parse(to_json(a.snapshot()).dump()));
-  tracker_state b{"b", 1};
-  b.merge(snap, t0, cs);
-  CHECK(listed(b, "room:2") == listed(a, "room:2"));
-
-  CHECK_THROWS(delta_from_json(json{{"replica", "x"}}));
-  CHECK_THROWS(delta_from_json(json::parse(R"({"replica":"x","vsn":"1","from":2,"to":1,"ops":[]})")));
-  CHECK_THROWS(delta_from_json(json::parse(R"({"replica":"x","vsn":"1","from":0,"to":1,"ops":[["+",1,"t","k",5]]})")));
-  CHECK_THROWS(delta_from_json(json::parse(R"({"replica":"x","vsn":"1","from":0,"to":1,"ops":[["?"]]})")));
-  CHECK_THROWS(snapshot_from_json(json::parse(R"({"replica":"x","vsn":"nope","clock":1,"entries":[]})")));
+  CHECK(d.rejoins(change(true, "bob", "r2"))); // ... and back: send this batch first
+  CHECK_FALSE(d.rejoins(change(true, "bob", "r3")));
+  CHECK_FALSE(d.rejoins(change(true, "carol", "r2")));
+  auto out = d.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].second["joins"]["alice"]["metas"] == json::parse(R"([{"phx_ref":"r1"}])"));
+  CHECK(out[0].second["leaves"]["alice"]["metas"] == json::parse(R"([{"phx_ref":"r1"}])"));
+  CHECK(out[0].second["leaves"]["bob"]["metas"] == json::parse(R"([{"phx_ref":"r2"}])"));
 }

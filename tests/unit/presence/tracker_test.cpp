@@ -244,7 +244,8 @@ TEST_CASE_FIXTURE(fixture, "track with the list: the state has the new presence,
   json state;
   self->request(t, 5s, phx::track_atom_v, ch, std::string{"room:1"}, std::string{"alice"},
                 json{{"device", "phone"}}, std::uint32_t{0}, phx::list_atom_v)
-    .receive([&](json& s) { state = std::move(s); }, [](caf::error&) { FAIL("track failed"); });
+    .receive([&](const phx::presence_state_ptr& s) { state = *s; },
+             [](caf::error&) { FAIL("track failed"); });
   REQUIRE(state.contains("alice"));
   auto ref = state["alice"]["metas"][0]["phx_ref"];
   CHECK(next_diff(300ms).is_null()); // held
@@ -256,11 +257,43 @@ TEST_CASE_FIXTURE(fixture, "track with the list: the state has the new presence,
   auto ch2 = owner();
   self->request(t, 5s, phx::track_atom_v, ch2, std::string{"room:1"}, std::string{"bob"},
                 json::object(), std::uint32_t{0}, phx::list_atom_v)
-    .receive([](json&) {}, [](caf::error&) { FAIL("track failed"); });
+    .receive([](const phx::presence_state_ptr&) {}, [](caf::error&) { FAIL("track failed"); });
   self->send_exit(ch2, caf::exit_reason::user_shutdown);
   diff = next_diff();
   CHECK(diff["joins"] == json::object());
   CHECK(diff["leaves"].contains("bob"));
   self->send(t, phx::detail::announce_atom_v, ch2); // too late: nothing
   CHECK(next_diff(300ms).is_null());
+}
+
+TEST_CASE_FIXTURE(fixture, "a big topic's joiners of one batch share one state; the next diff brings what it lacks") {
+  phx::presence_config config;
+  config.diff_every = 2s; // one batch for the whole test
+  auto t = tracker(config);
+  watch("room:1");
+  for (int i = 0; i < 1000; ++i)
+    REQUIRE(track(t, owner(), "user-" + std::to_string(i), json::object()));
+  auto join = [&](const std::string& key) {
+    phx::presence_state_ptr state;
+    self->request(t, 5s, phx::track_atom_v, owner(), std::string{"room:1"}, key, json::object(),
+                  std::uint32_t{0}, phx::list_atom_v)
+      .receive([&](const phx::presence_state_ptr& s) { state = s; },
+               [](caf::error&) { FAIL("track failed"); });
+    self->send(t, phx::detail::announce_atom_v, owners.back());
+    return state;
+  };
+  auto first = join("late-1");
+  auto second = join("late-2");
+  CHECK(first == second); // the same list, built once
+  CHECK(first->size() >= 1000);
+  CHECK_FALSE(second->contains("late-2"));
+  // The batch's diff has everything since, late-2 included.
+  json diff;
+  for (int i = 0; i < 10 && !(diff.is_object() && diff["joins"].contains("late-2")); ++i)
+    diff = next_diff(3s);
+  CHECK(diff["joins"].contains("late-2"));
+  // After that diff a joiner gets a new state, with both.
+  auto third = join("late-3");
+  CHECK(third != first);
+  CHECK(third->contains("late-2"));
 }

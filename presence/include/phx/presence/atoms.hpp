@@ -1,8 +1,19 @@
 #pragma once
 
+#include <memory>
+
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/type_id.hpp>
 
 #include "phx/actors/atoms.hpp"
+#include "phx/protocol/json.hpp"
+
+namespace phx {
+
+/// A topic's presences as a joiner gets them: shared, never copied.
+using presence_state_ptr = std::shared_ptr<const json>;
+
+} // namespace phx
 
 // The tracker's messages (see presence.hpp for their shapes). phx::presence
 // sits beside the chain pubsub -> actors -> application, so its block has a
@@ -26,3 +37,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(phx_presence, caf::first_custom_type_id + 1100)
   CAF_ADD_ATOM(phx_presence, phx::detail, sweep_atom, "phx_psweep")
 
 CAF_END_TYPE_ID_BLOCK(phx_presence)
+
+// Local only: the tracker shares a topic's state with its joiners.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(phx::presence_state_ptr)

@@ -51,8 +51,10 @@ namespace phx {
 /// - `(update_atom, caf::actor owner, topic, key, json meta) -> std::string`:
 ///   a new meta and `phx_ref`, the old ref as `phx_ref_prev`; fails with
 ///   sec::invalid_argument if not tracked.
-/// - `(track_atom, owner, topic, key, meta, generation, list_atom) -> json`:
-///   as track, answering the topic's presences (this one included); the others hear of this one only once the owner sends
+/// - `(track_atom, owner, topic, key, meta, generation, list_atom) ->
+///   presence_state_ptr`: as track, answering the topic's presences as a
+///   joiner's state (shared by the joiners until the topic's next diff, so
+///   it may lack the newest changes, which that diff brings); the others hear of this one only once the owner sends
 ///   `(detail::announce_atom, owner)` (after it pushed the list).
 /// - `(untrack_atom, caf::actor owner, topic, key)`, and
 ///   `(untrack_atom, caf::actor owner)` for all of them.
@@ -108,7 +110,7 @@ public:
 
   /// What a channel does on join (call it from join): once the topic is
   /// subscribed, tracks `key` with `meta`, then pushes `presence_state`
-  /// (which has this presence) to its client; the diff
+  /// to its client; the diff
   /// that tells the topic about this presence follows that push. A failure
   /// to track (already tracked, a meta that is not an object) crashes the
   /// channel, as a failed match on `{:ok, _} = track(...)` does in Elixir.
