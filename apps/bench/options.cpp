@@ -147,9 +147,12 @@ const std::vector<option_spec>& specs() {
               "topic to join (with --channels K > 1: <topic>:0 .. <topic>:K-1; presence: "
               "presence:bench unless given)"),
       STR_OPT("baseline-topic", baseline_topic,
-              "presence: first run the same clients (same user_ids, same join rate) on this "
-              "topic, which tracks no presence (e.g. room:bench), and report the RSS per "
-              "presence beyond that channel; empty: no baseline"),
+              "presence: first run the same clients (same user_ids, at --baseline-rate) on "
+              "this topic, which tracks no presence (e.g. room:bench), and report the RSS "
+              "per presence beyond that channel; empty: no baseline"),
+      DBL_OPT("baseline-rate", baseline_rate,
+              "presence: joins/s of the --baseline-topic pass (0: --rate); RSS does not "
+              "depend on it, a slow --rate need not be repeated for the baseline"),
       INT_OPT("channels", channels, "idle: topics joined per connection"),
       FLAG_OPT("compare-channels", compare_channels,
                "idle: also run with 1 channel and report RSS per extra channel"),
@@ -163,7 +166,9 @@ const std::vector<option_spec>& specs() {
       STR_OPT("trigger", trigger, "fanout: http (POST /api/broadcast) or shout (channel event)"),
       STR_OPT("event", event, "fanout with --trigger http: event name to broadcast"),
       INT_OPT("pings", pings, "rtt: total pushes, then stop (0: run for --duration)"),
-      DBL_OPT("duration", duration_s, "seconds: idle hold, rtt and churn run time"),
+      DBL_OPT("duration", duration_s,
+              "seconds: idle hold, rtt and churn run time; presence: the longest wait, after "
+              "the last join was due, for every client to know every other"),
       DBL_OPT("warmup", warmup_s,
               "churn: seconds of cycles before the RSS baseline, so that one-time growth "
               "(code paged in, per-thread heaps) is not taken for a leak; 0: none"),
@@ -186,7 +191,9 @@ const std::vector<option_spec>& specs() {
       INT_OPT("settle-ms", settle_ms, "wait before reading the server's RSS"),
       INT_OPT("connect-concurrency", connect_concurrency, "handshakes in flight per worker"),
       INT_OPT("setup-timeout-ms", setup_timeout_ms, "give up connecting/joining after this"),
-      INT_OPT("drain-ms", drain_ms, "fanout/rtt: wait this long for outstanding messages"),
+      INT_OPT("drain-ms", drain_ms,
+              "fanout/rtt: wait this long for outstanding messages; presence: give up "
+              "after this long without progress"),
       INT_OPT("max-run-s", max_run_s, "hard cap per scenario in seconds (0: derived)"),
       FLAG_OPT("smoke", smoke, "short run of every scenario; exit 0 only if all is well"),
       FLAG_OPT("help", help, "print this and exit"),
@@ -310,10 +317,13 @@ int hard_cap_seconds(const options& o) {
     s += o.broadcasts / o.rate;
   else if (o.scenario == "fanout")
     s += 120;
-  if (o.scenario == "presence") { // the joins, the N^2 entries read, the teardown's leaves
-    s += (o.rate > 0 ? o.connections / o.rate : 0) + o.connections / 200.0 + 30;
-    if (!o.baseline_topic.empty())
+  if (o.scenario == "presence") { // the joins at --rate, then at most --duration
+    s += (o.rate > 0 ? o.connections / o.rate : 0) + 10;
+    if (!o.baseline_topic.empty()) {
+      double rate = o.baseline_rate > 0 ? o.baseline_rate : o.rate;
       s *= 2;
+      s -= (o.rate > 0 ? o.connections / o.rate : 0) - (rate > 0 ? o.connections / rate : 0);
+    }
   }
   return int(s);
 }

@@ -18,6 +18,7 @@ struct options {
   std::string transport = "websocket"; // or longpoll (idle, fanout): path's /websocket -> /longpoll
   std::string scenario = "idle";
   std::string baseline_topic; // presence: first the same clients on this topic (no presence)
+  double baseline_rate = 0;   // presence: joins/s of that baseline pass; 0: --rate
   bool presence_baseline = false; // internal: this run is that baseline (no presence expected)
   int connections = 1000;
   int processes = 2;

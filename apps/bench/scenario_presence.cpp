@@ -10,8 +10,10 @@
 // time from client i's join reply until the last client already there learnt
 // of it from a diff (every client: a distribution; the last joiner's alone,
 // whom every other client must hear of by a diff: last_join_to_all), server
-// RSS per client, and with --baseline-topic (a topic without presence, same
-// clients and rate, run first) the RSS per presence beyond that channel.
+// RSS per client, and with --baseline-topic (a topic without presence, the
+// same clients at --baseline-rate, run first) the RSS per presence beyond
+// that channel. A channel that crashes (phx_error: echo's tracker request
+// timed out, say) fails the run, and so does any loss.
 //
 // The clients' reading cost grows as N^2 (each of N clients learns of N
 // joins): at 10,000 about 6.5 GB of JSON on loopback, read by the generator on
@@ -63,7 +65,8 @@ double servers_cpu_s(const server_set& servers) {
 }
 
 // Who knew whom, from the merged worker reports.
-void add_presence_figures(presence_run& run, const worker_totals& t, int64_t go) {
+void add_presence_figures(presence_run& run, const worker_totals& t, int64_t go,
+                          int64_t list_keys) {
   result_json& j = run.j;
   int64_t joined = run.joined;
   int64_t span_end = t.counter("last_presence_max_ns");
@@ -114,9 +117,21 @@ void add_presence_figures(presence_run& run, const worker_totals& t, int64_t go)
   // The last join reply -> every client knows every client.
   j["last_join_to_all_known_ms"] = seen == expected ? ms(latest_known - last_join) : -1.0;
   j["join_to_known_by_all"] = latency_json(reach);
-  j["list_keys"] = t.counter("list_keys"); // the server's own list, asked at the end
+  if (!t.unseen.empty()) { // a few losses: who missed whom, join replies in ms after 'g'
+    result_json ex = result_json::array();
+    auto at = [&t, go](int i) {
+      return size_t(i) < t.join_at.size() && t.join_at[size_t(i)] > 0
+                 ? ms(t.join_at[size_t(i)] - go)
+                 : -1.0;
+    };
+    for (auto [client, other] : t.unseen)
+      ex.push_back({{"client", "u" + std::to_string(client)}, {"client_joined_ms", at(client)},
+                    {"missed", "u" + std::to_string(other)}, {"missed_joined_ms", at(other)}});
+    j["lost_examples"] = ex;
+  }
+  j["list_keys"] = list_keys; // the server's own list, asked at the end
   run.ok = run.ok && seen == expected && expected > 0 && t.counter("keys_unknown") == 0 &&
-           t.counter("list_keys") == joined;
+           list_keys == joined;
 }
 
 // One pass: connect every client, then the joins at --rate; waits until
@@ -134,15 +149,28 @@ presence_run measure(const options& o, const server_set& servers, bool rss) {
   double cpu_server0 = servers_cpu_s(servers);
   int64_t go = now_ns();
   pool.command('g');
-  // Ends once every worker is complete; gives up after drain_ms without any
-  // progress (joins answered, clients learnt of).
-  bool complete = ready && pool.wait_complete(o.drain_ms, true);
+  // Ends once every worker is complete; gives up --duration after the last
+  // join was due, or after --drain-ms without any progress (joins answered,
+  // clients learnt of): what was not known by then counts as lost.
+  int64_t joins_due = o.rate > 0 ? int64_t(double(o.connections) / o.rate * 1e9) : 0;
+  int64_t deadline = go + joins_due + int64_t(o.duration_s * 1e9);
+  int64_t last_move = go, seen = -1;
+  bool complete = false;
+  while (ready && !complete && !stop_requested() && now_ns() < deadline &&
+         now_ns() - last_move < ms_to_ns(o.drain_ms)) {
+    complete = pool.wait_complete(std::min<int64_t>(200, (deadline - now_ns()) / 1000000 + 1));
+    if (pool.progress_total(5) != seen) {
+      seen = pool.progress_total(5);
+      last_move = now_ns();
+    }
+  }
   int64_t done = now_ns();
   double cpu_server1 = servers_cpu_s(servers);
   pool.hold(o.settle_ms);
   server_set::rss rss1 = servers.read_rss();
-  if (tracks && complete) // the server's own count, after the RSS reading
-    pool.command('q');
+  int64_t list_keys = -1; // the server's own count, after the RSS reading
+  if (tracks && complete)
+    list_keys = pool.ask_list(o.drain_ms + 5000);
   worker_totals t = pool.stop(o.drain_ms + 10000);
   double cpu_clients1 = children_cpu_s();
   usleep(useconds_t(o.settle_ms) * 1000); // let the server finish tearing down
@@ -171,7 +199,7 @@ presence_run measure(const options& o, const server_set& servers, bool rss) {
   j["complete_s"] = double(done - go) / 1e9; // 'g' -> every client knows every other
   run.ok = ready && complete && connected == o.connections && ok == o.connections;
   if (tracks)
-    add_presence_figures(run, t, go);
+    add_presence_figures(run, t, go, list_keys);
   if (rss) {
     j["rss_before_kb"] = rss0.total_kb;
     j["rss_joined_kb"] = rss1.total_kb;
@@ -207,6 +235,8 @@ scenario_result run_presence(const options& opts) {
     options b = o;
     b.topic = o.baseline_topic;
     b.presence_baseline = true;
+    if (o.baseline_rate > 0)
+      b.rate = o.baseline_rate;
     base = measure(b, servers, rss);
     usleep(useconds_t(o.settle_ms) * 1000);
   }
@@ -214,6 +244,7 @@ scenario_result run_presence(const options& opts) {
   for (auto it = run.j.begin(); it != run.j.end(); ++it)
     r.json[it.key()] = it.value();
   if (with_base) {
+    base.j["rate"] = o.baseline_rate > 0 ? o.baseline_rate : o.rate;
     r.json["baseline"] = base.j;
     // Both against the pristine RSS, as idle --compare-channels does: the
     // allocator keeps what the baseline's clients freed, and this pass reuses it.

@@ -66,7 +66,8 @@ int run_smoke(const options& base) {
   presence.topic = "presence:smoke";
   presence.baseline_topic.clear();
   presence.rate = 2000;
-  presence.drain_ms = 4000; // with --ports, diffs cross nodes every --presence-broadcast-ms
+  presence.duration_s = 5;  // with --ports, diffs cross nodes every --presence-broadcast-ms
+  presence.drain_ms = 4000;
   int failures = 0;
   // Long-poll has no rtt, churn or presence: with --transport longpoll, only the others.
   bool all = base.transport != "longpoll";

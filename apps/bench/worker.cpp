@@ -268,6 +268,7 @@ void worker::on_reply(connection& c, const phx_msg& m, int64_t now) {
   case ref_list:
     list_pending_ = false;
     n_.list_keys = ok ? int64_t(phx_presence_keys(m.payload, [](std::string_view) {})) : -1;
+    send_line("L " + std::to_string(n_.list_keys));
     return;
   case ref_leave:
     c.tag = 2; // left: a clean close now completes the cycle
@@ -375,6 +376,8 @@ void worker::on_presence_join_reply(connection& c, bool ok, int64_t now) {
 // "leaves": {...}}, either order. Keys are scanned, not parsed (see
 // phx_presence_keys): every client reads about N^2/N = N entries, N^2 in all.
 void worker::on_presence(connection& c, const phx_msg& m, int64_t now) {
+  if (phase_ != phase::running)
+    return; // the teardown's leaves, once stopping
   last_presence_ns_ = now;
   n_.presence_bytes += int64_t(m.payload.size());
   bool from_diff = m.event == "presence_diff";
@@ -706,12 +709,20 @@ void worker::final_report() {
   if (presence()) {
     for (auto& [name, v] : presence_counters)
       send_line(std::string("S ") + name + " " + std::to_string(v));
-    if (share_.index == 0)
-      send_line("S list_keys " + std::to_string(n_.list_keys));
     for (size_t i = 0; i < join_at_.size(); ++i)
       if (join_at_[i] > 0)
         send_line("J " + std::to_string(share_.first + long(i)) + " " +
                   std::to_string(join_at_[i]));
+    // A few of the clients a joined client never learnt of, for the report.
+    int examples = 0;
+    for (size_t i = 0; i < join_at_.size() && examples < 10; ++i)
+      for (size_t k = 0; join_at_[i] > 0 && seen_n_[i] < uint32_t(share_.total) &&
+                         k < size_t(share_.total) && examples < 10;
+           ++k)
+        if (!(seen_bits_[i * words_ + k / 64] & (uint64_t(1) << (k % 64)))) {
+          send_line("X " + std::to_string(share_.first + long(i)) + " " + std::to_string(k));
+          ++examples;
+        }
   }
   for (auto& [name, v] : all)
     send_line(std::string("S ") + name + " " + std::to_string(v));

@@ -17,6 +17,8 @@
 //     J <client> <ns>          presence: when client (global index) got its join reply;
 //                              its F line counts the clients that learnt of it, and
 //                              when the last of them did
+//     X <client> <other>       presence: client never learnt of other (a few examples)
+//     L <keys>                 presence: the server's list (after 'q') has this many keys
 //     D                        final report complete
 //   With --ports, S and H lines named <name>@<node> are one node's share.
 #include "options.hpp"

@@ -181,6 +181,12 @@ void worker_pool::handle_line(child& c, const std::string& line) {
       totals_.node_fan_count[node][seq] += count;
       totals_.node_fan_last[node][seq] = std::max(totals_.node_fan_last[node][seq], last);
     }
+  } else if (kind == "X") {
+    int client = 0, other = 0;
+    if (in >> client >> other)
+      totals_.unseen.emplace_back(client, other);
+  } else if (kind == "L") {
+    in >> c.list_keys;
   } else if (kind == "D") {
     c.done = true;
   }
@@ -305,6 +311,18 @@ void worker_pool::hold(int64_t ms) {
   int64_t deadline = now_ns() + ms_to_ns(ms);
   while (!stop_requested() && now_ns() < deadline)
     pump(int(std::min<int64_t>(100, std::max<int64_t>(1, (deadline - now_ns()) / 1000000))));
+}
+
+int64_t worker_pool::ask_list(int64_t timeout_ms) {
+  if (children_.empty())
+    return -1;
+  child& first = children_[0];
+  first.list_keys = -2;
+  command('q');
+  int64_t deadline = now_ns() + ms_to_ns(timeout_ms);
+  while (first.list_keys == -2 && !stop_requested() && now_ns() < deadline && !first.done)
+    pump(5);
+  return first.list_keys == -2 ? -1 : first.list_keys;
 }
 
 worker_totals worker_pool::stop(int64_t timeout_ms) {

@@ -20,6 +20,7 @@ struct worker_totals {
   std::vector<int64_t> fan_count; // per broadcast seq (presence: per client), summed
   std::vector<int64_t> fan_last;  // per broadcast seq (presence: per client), max over workers
   std::vector<int64_t> join_at;   // presence: per client, when its join reply came (0: none)
+  std::vector<std::pair<int, int>> unseen; // presence: (client, other it never learnt of), a few
   // --ports: the same per node ([node][seq])
   std::vector<std::vector<int64_t>> node_fan_count, node_fan_last;
   int64_t counter(const std::string& name) const;
@@ -50,6 +51,9 @@ public:
   int64_t progress_total(int i) const;
   // Pumps until `ms` elapsed or Ctrl-C.
   void hold(int64_t ms);
+  // presence: sends 'q' and waits up to `timeout_ms` for worker 0's answer
+  // (the number of keys in the server's list); -1 if none came.
+  int64_t ask_list(int64_t timeout_ms);
   // Sends 's', waits for the final reports, reaps the processes.
   worker_totals stop(int64_t timeout_ms);
 
@@ -62,6 +66,7 @@ private:
     int joined = 0, failed = 0;
     std::vector<int> joined_node; // --ports
     int64_t progress[6] = {};
+    int64_t list_keys = -2; // 'L': -2 none yet
   };
   void spawn(const options& o, int index, int first, int count, int total);
   void handle_line(child& c, const std::string& line);
