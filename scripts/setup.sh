@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
 packages=(build-essential cmake pkg-config libcaf-dev libboost-dev nlohmann-json3-dev
-          doctest-dev liburiparser-dev libssl-dev chromium clang libclang-rt-14-dev)
+          doctest-dev liburiparser-dev libssl-dev chromium clang libclang-rt-14-dev
+          erlang-base erlang-crypto) # Erlang: the Phoenix.Token interop test
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()

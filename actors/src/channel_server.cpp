@@ -6,6 +6,7 @@
 #include <caf/sec.hpp>
 
 #include "phx/actors/atoms.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 #include "unexpected_message.hpp"
 
@@ -90,12 +91,19 @@ void channel_server::run_join(start mode) {
       throw std::runtime_error("the route's channel factory made no channel");
     result = impl_->join(join.topic, join.payload, socket_);
   });
+  // A client's join is counted by its answer: refused or crashed here, ok
+  // by the connection once it settles. A restart's join is no client's.
   if (err) {
     log(log_level::error, "channel ", join.topic, " crashed in join: ", *err);
+    if (mode == start::first)
+      metrics::node().joins_crash.add();
     return join_failed(mode, "error", json{{"reason", "join crashed"}}, *err);
   }
-  if (!result->accepted())
+  if (!result->accepted()) {
+    if (mode == start::first)
+      metrics::node().joins_error.add();
     return join_failed(mode, "error", result->response(), "join refused");
+  }
   join_accepted_ = true;
   if (mode == start::in_place_restart) {
     send(supervisor_, joined_atom_v, id_);
@@ -111,8 +119,10 @@ void channel_server::run_join(start mode) {
       first.push_back(socket_.format_->encode_reply(join.join_ref, join.ref, join.topic, "ok",
                                                     result->response()));
     });
-    if (encoded) // a reply of bytes to a V1 client
+    if (encoded) { // a reply of bytes to a V1 client: answered as a crash
+      metrics::node().joins_crash.add();
       return join_failed(mode, "error", json{{"reason", "join crashed"}}, *encoded);
+    }
   }
   for (auto& f : socket_.held_pushes_)
     first.push_back(std::move(f));
@@ -125,6 +135,8 @@ void channel_server::join_failed(start mode, const char* status, const json& res
   handlers_ = caf::message_handler{};
   impl_.reset();
   stopped_ = true;
+  // Pushes made inside the join wait for its reply: they die with it.
+  metrics::node().held_frames_dropped.add(static_cast<std::int64_t>(socket_.held_pushes_.size()));
   if (mode == start::first) {
     // The client hears it as the answer to its join; nothing to restart.
     const auto& join = spec_->join;
@@ -294,6 +306,8 @@ void channel_server::crash(const char* callback, const std::string& why) {
   if (stopped_)
     return;
   log(log_level::error, "channel ", socket_.topic_, " crashed in ", callback, ": ", why);
+  if (join_accepted_) // a joined instance (a restart's join does not get here)
+    metrics::node().channel_crashes.add();
   // Phoenix runs terminate after a raise (GenServer semantics); an exception
   // from terminate itself is only logged.
   if (auto err = attempt([&] { run_terminate(exit_reason::error(why)); }))

@@ -19,7 +19,14 @@ void channel_socket::push(const std::string& event, const json& payload) {
   if (!payload.is_object() && !payload.is_binary())
     throw std::invalid_argument("push payload must be a JSON object or bytes (event \"" + event +
                                 "\")");
-  auto f = format_->encode(message{join_ref_, nullptr, topic_, event, payload});
+  send_push(format_->encode(message{join_ref_, nullptr, topic_, event, payload}));
+}
+
+void channel_socket::push_encoded(const std::string& event, const encoded_json& payload) {
+  send_push(format_->encode(join_ref_, nullptr, topic_, event, payload));
+}
+
+void channel_socket::send_push(frame f) {
   if (joined_)
     sink_->send(std::move(f));
   else

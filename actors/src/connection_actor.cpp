@@ -1,5 +1,6 @@
 #include "connection_actor.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <caf/exit_reason.hpp>
@@ -7,6 +8,7 @@
 
 #include "child_spec.hpp"
 #include "phx/actors/atoms.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 #include "socket_supervisor.hpp"
 #include "unexpected_message.hpp"
@@ -70,6 +72,11 @@ void connection_actor::on_exit() {
   if (supervisor_)
     send_exit(supervisor_, caf::exit_reason::user_shutdown);
   supervisor_ = nullptr;
+  // Channels past their join (joined, leaving, restarting) end with the
+  // connection: no settle will count them down.
+  metrics::node().channels.sub(std::count_if(
+    channels_.begin(), channels_.end(),
+    [](const channel_entry& ch) { return ch.state != channel_state::joining; }));
   channels_.clear();
   // Break handle cycles (registry, sink) once terminated.
   setup_ = connection_setup{};
@@ -99,6 +106,7 @@ bool connection_actor::dispatch(message msg) {
   }
   if (auto* ch = find_topic(msg.topic); ch && ch->state != channel_state::joined) {
     if (ch->held.size() >= setup_.limits.max_held_frames) {
+      metrics::node().held_frame_closes.add(1);
       close_connection(close_code::policy_violation,
                        "too many frames for " + msg.topic + " while its join or leave runs");
       return true;
@@ -153,6 +161,8 @@ void connection_actor::join(message msg) {
   if (auto* old = find_topic(msg.topic)) {
     close_old = old->join_ref;
     send(supervisor(), dismiss_atom_v, old->id);
+    // It ends here, joined: a topic whose join runs holds this frame.
+    metrics::node().channels.sub();
     // Unsubscribing before the new channel exists keeps the registry from
     // holding both instances at once.
     setup_.pubsub.unsubscribe(old->topic, old->server);
@@ -160,6 +170,7 @@ void connection_actor::join(message msg) {
   }
   auto* r = setup_.routes->match(msg.topic, setup_.transport);
   auto fail = [&](json response, const json& join_ref) {
+    metrics::node().joins_error.add(); // refused before any channel ran
     reply(join_ref, msg.ref, msg.topic, "error", response);
     if (close_old)
       send_lifecycle(msg.topic, *close_old, events::close, json::object());
@@ -201,19 +212,28 @@ void connection_actor::settle(std::uint64_t id, outcome what, caf::actor server)
   auto close_old = std::exchange(i->close_old, std::nullopt);
   auto topic = i->topic;
   if (what == outcome::joined) {
-    // A first join, or a restart by a fresh server.
+    // A first join, or a restart by a fresh server (still joined for the
+    // client: counted once, by its first join).
+    if (i->state == channel_state::joining) {
+      metrics::node().joins_ok.add();
+      metrics::node().channels.add();
+    }
     i->state = channel_state::joined;
     i->server = std::move(server);
     i->join_msg_ref = nullptr; // only a join that never completes needs it
   } else {
     auto entry = std::move(*i);
     channels_.erase(i);
-    if (what != outcome::refused) { // a refusal was answered by the channel
-      if (entry.state == channel_state::joining)
+    if (entry.state != channel_state::joining)
+      metrics::node().channels.sub();
+    // A refusal was answered, and counted, by the channel.
+    if (what != outcome::refused) {
+      if (entry.state == channel_state::joining) {
         // Died before it could answer its join.
+        metrics::node().joins_crash.add();
         reply(entry.join_ref, entry.join_msg_ref, topic, "error",
               json{{"reason", "join crashed"}});
-      else if (what == outcome::closed)
+      } else if (what == outcome::closed)
         send_lifecycle(topic, entry.join_ref, events::close, json::object());
       else
         send_lifecycle(topic, entry.join_ref, events::error, json{{"reason", "channel_crash"}});

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -34,6 +35,7 @@ connection::~connection() {
 
 void connection::start(const sockaddr_in& server, const sockaddr_in& source) {
   in_.clear();
+  in_wanted_ = 0;
   out_.clear();
   joined = pending = 0;
   reset();
@@ -134,8 +136,9 @@ void connection::flush() {
 }
 
 void connection::on_readable() {
-  char buf[65536];
-  ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  // Room for the rest of a big message at once, else 64 KiB.
+  size_t room = std::max<size_t>(65536, in_wanted_ > in_.size() ? in_wanted_ - in_.size() : 0);
+  ssize_t n = ::recv(fd_, in_.prepare(room), room, 0);
   if (n == 0)
     return finish(end_cause(true));
   if (n < 0) {
@@ -143,7 +146,7 @@ void connection::on_readable() {
       return;
     return finish(end_cause(false));
   }
-  in_.append(buf, size_t(n));
+  in_.commit(size_t(n));
   on_input();
 }
 

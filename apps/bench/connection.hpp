@@ -5,6 +5,7 @@
 // longpoll_session: Phoenix long-poll over HTTP/1.1) speaks through it. What
 // the Phoenix messages mean is up to the handler.
 #include "phx_frame.hpp"
+#include "read_buffer.hpp"
 
 #include <netinet/in.h>
 
@@ -79,7 +80,9 @@ protected:
   uint32_t slot_;
   connection_handler& handler_;
   conn_state state_ = conn_state::idle;
-  std::string in_;
+  read_buffer in_;
+  // At least this many bytes complete the message in in_ (0: unknown).
+  size_t in_wanted_ = 0;
 
 private:
   void flush();

@@ -64,7 +64,7 @@ void longpoll_session::next_request() {
 void longpoll_session::on_input() {
   while (has_socket()) {
     http_answer a;
-    int rc = parse_http_answer(in_, a);
+    int rc = parse_http_answer(in_.view(), a);
     if (rc < 0)
       return finish(close_cause::protocol_error);
     if (rc == 0)
@@ -72,7 +72,7 @@ void longpoll_session::on_input() {
     on_answer(a); // a.body views into in_: consumed only now
     if (state_ == conn_state::closed)
       return;
-    in_.erase(0, a.size);
+    in_.consume(a.size);
     if (a.close) // the server ends the keep-alive connection, so the session
       return finish(close_cause::server_close);
   }

@@ -32,36 +32,60 @@ void ws_append_frame(std::string& out, uint8_t opcode, std::string_view payload,
     p[i] = char(p[i] ^ key[i & 3]);
 }
 
-ws_decode ws_parse_frame(std::string_view buf, ws_frame& out) {
+namespace {
+
+// The payload length and header size of the frame starting `buf`; false
+// while its header is incomplete.
+bool parse_header(std::string_view buf, uint64_t& len, size_t& h) {
   if (buf.size() < 2)
-    return ws_decode::incomplete;
-  auto b0 = uint8_t(buf[0]), b1 = uint8_t(buf[1]);
-  if (b1 & 0x80) // servers must not mask
-    return ws_decode::error;
-  uint64_t len = b1 & 0x7f;
-  size_t h = 2;
+    return false;
+  len = uint8_t(buf[1]) & 0x7f;
+  h = 2;
   if (len == 126) {
     if (buf.size() < 4)
-      return ws_decode::incomplete;
+      return false;
     len = (uint64_t(uint8_t(buf[2])) << 8) | uint8_t(buf[3]);
     h = 4;
   } else if (len == 127) {
     if (buf.size() < 10)
-      return ws_decode::incomplete;
+      return false;
     len = 0;
     for (int i = 0; i < 8; ++i)
       len = (len << 8) | uint8_t(buf[2 + i]);
     h = 10;
   }
-  if (len > (uint64_t(1) << 30))
+  return true;
+}
+
+constexpr uint64_t max_payload = uint64_t(1) << 30;
+
+} // namespace
+
+ws_decode ws_parse_frame(std::string_view buf, ws_frame& out) {
+  uint64_t len = 0;
+  size_t h = 0;
+  if (!parse_header(buf, len, h))
+    return ws_decode::incomplete;
+  if (uint8_t(buf[1]) & 0x80) // servers must not mask
+    return ws_decode::error;
+  if (len > max_payload)
     return ws_decode::error;
   if (buf.size() < h + len)
     return ws_decode::incomplete;
+  auto b0 = uint8_t(buf[0]);
   out.fin = b0 & 0x80;
   out.opcode = b0 & 0x0f;
   out.payload = buf.substr(h, size_t(len));
   out.size = h + size_t(len);
   return ws_decode::ok;
+}
+
+size_t ws_frame_size(std::string_view buf) {
+  uint64_t len = 0;
+  size_t h = 0;
+  if (!parse_header(buf, len, h) || len > max_payload)
+    return 0;
+  return h + size_t(len);
 }
 
 std::string ws_upgrade_request(const std::string& host, int port, const std::string& path) {

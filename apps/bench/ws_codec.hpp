@@ -24,6 +24,9 @@ enum class ws_decode { ok, incomplete, error };
 
 // Decodes the frame at the start of `buf`; the payload views into `buf`.
 ws_decode ws_parse_frame(std::string_view buf, ws_frame& out);
+// The whole size (header and payload) of the frame starting `buf`, once its
+// header is there; 0 before.
+size_t ws_frame_size(std::string_view buf);
 
 // The HTTP/1.1 upgrade request for `path` on `host:port`.
 std::string ws_upgrade_request(const std::string& host, int port, const std::string& path);

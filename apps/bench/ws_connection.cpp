@@ -35,12 +35,12 @@ close_cause ws_connection::end_cause(bool eof) const {
 
 void ws_connection::on_input() {
   if (state_ == conn_state::upgrading) {
-    long hdr = ws_upgrade_response(in_);
+    long hdr = ws_upgrade_response(in_.view());
     if (hdr < 0)
       return finish(close_cause::upgrade_failed);
     if (hdr == 0)
       return;
-    in_.erase(0, size_t(hdr));
+    in_.consume(size_t(hdr));
     state_ = conn_state::open;
     handler_.on_open(*this);
     if (state_ == conn_state::closed)
@@ -54,17 +54,23 @@ bool ws_connection::process_input() {
   size_t off = 0;
   while (has_socket()) {
     ws_frame f;
-    auto rc = ws_parse_frame(std::string_view(in_).substr(off), f);
+    auto rest = in_.view().substr(off);
+    auto rc = ws_parse_frame(rest, f);
     if (rc == ws_decode::error)
       return false;
-    if (rc == ws_decode::incomplete)
+    if (rc == ws_decode::incomplete) {
+      auto need = ws_frame_size(rest);
+      in_wanted_ = need > 0 ? in_.size() - rest.size() + need : 0;
       break;
+    }
     off += f.size;
     if (!handle_frame(f.opcode, f.fin, f.payload))
       return false;
   }
-  if (has_socket())
-    in_.erase(0, off);
+  if (has_socket()) {
+    in_.consume(off);
+    in_wanted_ = in_wanted_ > off ? in_wanted_ - off : 0;
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "echo_channel.hpp"
 #include "presence_channel.hpp"
+#include "token_events.hpp"
 
 #include <chrono>
 #include <stdexcept>
@@ -25,7 +26,8 @@ caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self, std::int64_
   };
 }
 
-echo_channel::echo_channel(caf::actor counter) : counter_(std::move(counter)) {
+echo_channel::echo_channel(caf::actor counter, const std::string& secret)
+  : counter_(std::move(counter)), secret_(secret) {
   intercept({"filtered"});
 }
 
@@ -65,6 +67,10 @@ in_result echo_channel::handle_in(const std::string& event, const json& payload,
     return in_result::ok({{"restarts", s.restarts()}});
   if (event == "counter")
     return next_counter_value(s);
+  if (event == "sign_token")
+    return sign_token(secret_, payload);
+  if (event == "verify_token")
+    return verify_token(secret_, payload);
   return in_result::error({{"reason", "unknown event " + event}});
 }
 
@@ -113,10 +119,10 @@ std::optional<std::string> echo_socket::id(const phx::socket& s) const {
 }
 
 void echo_socket::routes(phx::router& r) {
-  auto make = [counter = counter_] { return std::make_unique<echo_channel>(counter); };
+  auto make = [this] { return std::make_unique<echo_channel>(counter_, secret_); };
   r.add("room:*", make);
   r.add("durable:*", make, phx::restart::transient(3, 5s));
-  r.add("presence:*", [counter = counter_, presence = presence_] {
-    return std::make_unique<presence_channel>(counter, presence);
+  r.add("presence:*", [this] {
+    return std::make_unique<presence_channel>(counter_, secret_, presence_);
   });
 }

@@ -20,7 +20,8 @@ caf::behavior counter_actor(caf::stateful_actor<std::int64_t>* self, std::int64_
 /// API (README.md, "apps/echo", lists the contract).
 class echo_channel : public phx::channel {
 public:
-  explicit echo_channel(caf::actor counter);
+  /// `secret`: the endpoint's secret_key_base (owned by the socket handler).
+  echo_channel(caf::actor counter, const std::string& secret);
 
   phx::join_result join(const std::string& topic, const phx::json& params,
                         phx::channel_socket& s) override;
@@ -34,14 +35,16 @@ private:
   phx::in_result next_counter_value(phx::channel_socket& s);
 
   caf::actor counter_;
+  const std::string& secret_;
   phx::json join_params_; ///< of the join that started this instance
 };
 
 /// Accepts everyone (routes: room:*, durable:*, presence:*); `user_id` from the params becomes an assign and the id.
 class echo_socket : public phx::socket_handler {
 public:
-  echo_socket(caf::actor counter, phx::presence presence)
-    : counter_(std::move(counter)), presence_(std::move(presence)) {}
+  echo_socket(caf::actor counter, phx::presence presence, std::string secret_key_base)
+    : counter_(std::move(counter)), presence_(std::move(presence)),
+      secret_(std::move(secret_key_base)) {}
 
   bool connect(const phx::params& params, phx::socket& s) override;
   std::optional<std::string> id(const phx::socket& s) const override;
@@ -50,4 +53,5 @@ public:
 private:
   caf::actor counter_;
   phx::presence presence_;
+  std::string secret_; ///< signs sign_token's tokens
 };

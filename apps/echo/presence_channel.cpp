@@ -12,8 +12,9 @@ auto reply_error(const phx::socket_ref& ref) {
 
 } // namespace
 
-presence_channel::presence_channel(caf::actor counter, phx::presence presence)
-  : echo_channel(std::move(counter)), presence_(std::move(presence)) {
+presence_channel::presence_channel(caf::actor counter, const std::string& secret,
+                                   phx::presence presence)
+  : echo_channel(std::move(counter), secret), presence_(std::move(presence)) {
 }
 
 phx::join_result presence_channel::join(const std::string& topic, const json& params,

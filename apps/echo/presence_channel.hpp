@@ -9,7 +9,7 @@
 /// other event is echo_channel's.
 class presence_channel : public echo_channel {
 public:
-  presence_channel(caf::actor counter, phx::presence presence);
+  presence_channel(caf::actor counter, const std::string& secret, phx::presence presence);
 
   phx::join_result join(const std::string& topic, const phx::json& params,
                         phx::channel_socket& s) override;

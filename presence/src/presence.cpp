@@ -16,7 +16,7 @@ void presence::track_and_push_state(channel_socket& s, std::string key, json met
     s.request(tracker, timeout, track_atom_v, s.actor(), s.topic(), key, meta, s.restarts(),
               list_atom_v)
       .then([&s, tracker](const presence_state_ptr& state) {
-        s.push("presence_state", *state);
+        s.push_encoded("presence_state", state);
         s.send(tracker, detail::announce_atom_v, s.actor());
       });
   });

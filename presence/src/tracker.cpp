@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -338,10 +339,12 @@ private:
   // asked, gets the batch, and its own presence in the diff after its state.
   presence_state_ptr state_for(const std::string& topic) {
     auto& cached = states_[topic];
-    if (cached && cached->size() >= shared_state_min)
-      return cached;
-    auto fresh = std::make_shared<const json>(list(topic));
-    cached = fresh->size() >= shared_state_min ? fresh : nullptr;
+    if (cached)
+      return *cached;
+    auto presences = list(topic);
+    presence_state_ptr fresh{presences};
+    if (presences.size() >= shared_state_min)
+      cached = fresh;
     return fresh;
   }
 
@@ -404,7 +407,7 @@ private:
   std::map<caf::actor_addr, owner_record> owners_;
   std::vector<presence_change> changes_;
   presence_diff diff_;
-  std::unordered_map<std::string, presence_state_ptr> states_; ///< see state_for
+  std::unordered_map<std::string, std::optional<presence_state_ptr>> states_; ///< see state_for
   bool flush_due_ = false;
   clock::time_point last_flush_{};
   std::map<std::string, clock::time_point> asked_;

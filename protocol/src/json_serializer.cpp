@@ -77,19 +77,26 @@ public:
   frame encode(const message& msg) const override {
     if (msg.payload.is_binary())
       no_binary();
+    return encode_text(msg.join_ref, msg.ref, msg.topic, msg.event, dump_json(msg.payload));
+  }
+
+protected:
+  frame_around text_around(const json&, const json& ref, std::string_view topic,
+                           std::string_view event, std::size_t payload_size) const override {
     // Keys in Phoenix's order (event, payload, ref, topic); order is irrelevant to clients.
-    std::string out;
-    out.reserve(64 + msg.topic.size() + msg.event.size());
-    out += "{\"event\":";
-    out += dump_json(msg.event);
-    out += ",\"payload\":";
-    out += dump_json(msg.payload);
-    out += ",\"ref\":";
-    out += dump_json(msg.ref);
-    out += ",\"topic\":";
-    out += dump_json(msg.topic);
-    out += '}';
-    return frame::text(std::move(out));
+    frame_around out;
+    auto& text = out.text;
+    text.reserve(64 + topic.size() + event.size() + payload_size);
+    text += "{\"event\":";
+    text += dump_json(event);
+    text += ",\"payload\":";
+    out.payload_at = text.size();
+    text += ",\"ref\":";
+    text += dump_json(ref);
+    text += ",\"topic\":";
+    text += dump_json(topic);
+    text += '}';
+    return out;
   }
 };
 
@@ -131,23 +138,29 @@ public:
     if (msg.payload.is_binary()) // a push (kind 0): no ref
       return binary_frame(binary_codec::encode_push(ref_text(msg.join_ref), msg.topic,
                                                     msg.event, bytes_of(msg.payload)));
-    std::string out;
-    out.reserve(32 + msg.topic.size() + msg.event.size());
-    out += '[';
-    out += dump_json(msg.join_ref);
-    out += ',';
-    out += dump_json(msg.ref);
-    out += ',';
-    out += dump_json(msg.topic);
-    out += ',';
-    out += dump_json(msg.event);
-    out += ',';
-    out += dump_json(msg.payload);
-    out += ']';
-    return frame::text(std::move(out));
+    return encode_text(msg.join_ref, msg.ref, msg.topic, msg.event, dump_json(msg.payload));
   }
 
 protected:
+  frame_around text_around(const json& join_ref, const json& ref, std::string_view topic,
+                           std::string_view event, std::size_t payload_size) const override {
+    frame_around out;
+    auto& text = out.text;
+    text.reserve(48 + topic.size() + event.size() + payload_size);
+    text += '[';
+    text += dump_json(join_ref);
+    text += ',';
+    text += dump_json(ref);
+    text += ',';
+    text += dump_json(topic);
+    text += ',';
+    text += dump_json(event);
+    text += ',';
+    out.payload_at = text.size();
+    text += ']';
+    return out;
+  }
+
   frame encode_binary_reply(const json& join_ref, const json& ref, std::string_view topic,
                             std::string_view status, const json& response) const override {
     if (!binary_frames_)
@@ -195,7 +208,7 @@ private:
   }
 
   static frame binary_frame(std::string bytes) {
-    return frame{std::make_shared<const std::string>(std::move(bytes)), true};
+    return frame::binary_bytes(std::move(bytes));
   }
 };
 

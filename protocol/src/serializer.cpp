@@ -21,6 +21,23 @@ frame serializer::encode_broadcast(std::string_view topic, std::string_view even
   return encode(message{nullptr, nullptr, std::string{topic}, std::string{event}, payload});
 }
 
+frame serializer::encode(const json& join_ref, const json& ref, std::string_view topic,
+                         std::string_view event, const encoded_json& payload) const {
+  // Below this a copy is cheaper than a write of three parts.
+  constexpr std::size_t splice_min = 4096;
+  if (payload.text().size() < splice_min)
+    return encode_text(join_ref, ref, topic, event, payload.text());
+  auto around = text_around(join_ref, ref, topic, event, 0);
+  return frame::spliced(std::move(around.text), around.payload_at, payload.shared_text());
+}
+
+frame serializer::encode_text(const json& join_ref, const json& ref, std::string_view topic,
+                              std::string_view event, std::string_view payload) const {
+  auto around = text_around(join_ref, ref, topic, event, payload.size());
+  around.text.insert(around.payload_at, payload);
+  return frame::text(std::move(around.text));
+}
+
 frame serializer::encode_binary_reply(const json&, const json&, std::string_view,
                                       std::string_view, const json&) const {
   no_binary();

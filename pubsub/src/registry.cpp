@@ -1,12 +1,14 @@
 #include "phx/pubsub/registry.hpp"
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <caf/event_based_actor.hpp>
 
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/atoms.hpp"
 
@@ -164,6 +166,8 @@ private:
   // every non-intercepting sink; everyone else gets the broadcast itself.
   void publish(const broadcast& msg, const broadcast_ptr& shared,
                const caf::actor_addr& from) {
+    auto& counts = metrics::node();
+    counts.broadcasts.add(); // published here, whether or not anyone here subscribed
     auto i = topics_.find(msg.topic);
     if (i == topics_.end())
       return;
@@ -174,11 +178,15 @@ private:
     // reference count for every delivery of a broadcast_from.
     // (actor_cast of an invalid address dereferences null: check first.)
     auto* excluded = from ? caf::actor_cast<caf::abstract_actor*>(from) : nullptr;
+    // Counted here, added once: one relaxed add per broadcast, not per subscriber.
+    std::int64_t to_channels = 0;
+    std::int64_t to_sinks = 0;
     for (auto& sub : i->second) {
       if (excluded && caf::actor_cast<caf::abstract_actor*>(sub.subscriber) == excluded)
         continue;
       if (!sub.is_fastlane() || sub.intercepts_event(msg.event)) {
         send(sub.subscriber, broadcast_atom_v, shared);
+        ++to_channels;
         continue;
       }
       auto index = sub.format->index();
@@ -187,9 +195,12 @@ private:
         unencodable[index] = true;
       if (unencodable[index])
         continue; // bytes for a V1 or long-poll client: skipped, logged below
+      ++to_sinks;
       if (sub.sink->defer(cached))
         waiting.push_back(sub.sink);
     }
+    counts.deliveries_channel.add(to_channels);
+    counts.deliveries_fastlane.add(to_sinks);
     log_skipped(msg, unencodable);
     if (waiting.empty())
       return;

@@ -916,3 +916,156 @@ export async function joinBystander(ctx, topic = 'room:bystander', { transport =
 export function logLines(server, re) {
   return server.log().split('\n').filter((l) => re.test(l)).length;
 }
+
+// ---- operations tests: /metrics, processes started by hand ---------------------
+// (Added for operations/drain/limits/config/token tests; nothing above changed.)
+import { spawn } from 'node:child_process';
+
+const METRIC_NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
+const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\.)*"';
+const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][-+]?\\d+)?|[-+]?Inf|NaN)';
+/** One sample line of the Prometheus text format: name{labels} value [timestamp]. */
+export const SAMPLE_LINE = new RegExp(`^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*,?)?\\})? (${VALUE})(?: -?\\d+)?$`);
+/** One comment line: # HELP name text / # TYPE name type. */
+export const COMMENT_LINE = new RegExp(`^# (?:HELP (${METRIC_NAME})(?: .*)?|TYPE (${METRIC_NAME}) (counter|gauge|histogram|summary|untyped))$`);
+
+/** A sample's key: the name plus its labels sorted, e.g. `a{x="1",y="2"}`. */
+export function metricKey(name, labels = {}) {
+  const ls = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return ls.length ? `${name}{${ls.map(([k, v]) => `${k}="${v}"`).join(',')}}` : name;
+}
+
+/**
+ * Parses the Prometheus text exposition: {samples: Map(key → number),
+ * types: Map(name → type), bad: [lines matching neither a comment nor a
+ * sample]}. `get(name, labels)` is a sample's value (undefined if absent).
+ */
+export function parseMetrics(text) {
+  const samples = new Map();
+  const types = new Map();
+  const bad = [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop(); // the final newline
+  for (const line of lines) {
+    const c = COMMENT_LINE.exec(line);
+    if (c) {
+      if (c[2]) types.set(c[2], c[3]);
+      continue;
+    }
+    const s = SAMPLE_LINE.exec(line);
+    if (!s) {
+      bad.push(line);
+      continue;
+    }
+    const labels = {};
+    if (s[2]) for (const m of s[2].matchAll(new RegExp(`(${'[a-zA-Z_][a-zA-Z0-9_]*'})="((?:[^"\\\\\\n]|\\\\.)*)"`, 'g'))) labels[m[1]] = m[2];
+    samples.set(metricKey(s[1], labels), Number(s[3]));
+  }
+  return { text, samples, types, bad, get: (name, labels) => samples.get(metricKey(name, labels)) };
+}
+
+/** GET /metrics (asserts 200 and a text/plain answer); returns parseMetrics of it. */
+export async function fetchMetrics(port) {
+  const res = await httpRequest(port, { path: '/metrics' });
+  assert.equal(res.status, 200, `GET /metrics: ${res.status} ${res.text}`);
+  assert.match(String(res.headers['content-type'] ?? ''), /^text\/plain/, 'Content-Type of /metrics');
+  return parseMetrics(res.text);
+}
+
+/** Polls /metrics every 50 ms until check(metrics) holds; returns those metrics; throws after ms. */
+export async function metricsUntil(port, check, ms, what) {
+  const deadline = Date.now() + ms;
+  let m;
+  for (;;) {
+    m = await fetchMetrics(port);
+    if (check(m)) return m;
+    if (Date.now() > deadline) {
+      const lines = m.text.split('\n').filter((l) => l && !l.startsWith('#')).join('\n');
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; last /metrics samples:\n${lines}`);
+    }
+    await sleep(50);
+  }
+}
+
+const launched = new Set();
+process.once('exit', () => {
+  for (const p of launched) if (!p.exited()) p.proc.kill('SIGKILL');
+});
+
+/**
+ * Starts `command ...args` (default: phx-echo; nothing is added to `args`,
+ * no --port) with `env` added to (or, for `null` values, removed from) this
+ * process's environment; PHX_* variables of this process are dropped unless
+ * `keepPhxEnv`. Returns a handle: proc, pid, stdout(), stderr(), log()
+ * (both), exited() ({code, signal} or null), exit (a promise),
+ * waitListening(ms) (the port of the "listening on http://HOST:PORT/" line),
+ * waitExit(ms), kill(signal). Every handle is SIGKILLed when this process
+ * exits; `killLaunched()` kills those still running.
+ */
+export function launch(args = [], { command = BIN, env = {}, keepPhxEnv = false } = {}) {
+  const base = Object.fromEntries(Object.entries(process.env)
+    .filter(([k]) => keepPhxEnv || !k.startsWith('PHX_')));
+  for (const [k, v] of Object.entries(env)) {
+    if (v === null || v === undefined) delete base[k];
+    else base[k] = String(v);
+  }
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: base });
+  let out = '';
+  let err = '';
+  let both = '';
+  const listeners = [];
+  const notify = () => { for (const l of [...listeners]) l(); };
+  proc.stdout.on('data', (c) => { out += c; both = (both + c).slice(-256_000); notify(); });
+  proc.stderr.on('data', (c) => { err += c; both = (both + c).slice(-256_000); notify(); });
+  let exited = null;
+  const exit = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => { exited = { code, signal }; resolve(exited); });
+    proc.once('error', (e) => { exited = { error: e.message }; resolve(exited); });
+  });
+  // 'exit' may come before the last output: 'close' waits for the pipes too.
+  const closed = new Promise((resolve) => { proc.once('close', resolve); proc.once('error', resolve); });
+  exit.then(notify);
+  const h = {
+    proc, pid: proc.pid, exit, closed,
+    stdout: () => out, stderr: () => err, log: () => both, exited: () => exited,
+    kill: (signal = 'SIGTERM') => { if (!exited) proc.kill(signal); },
+    async waitListening(ms = 10_000) {
+      const re = /listening on http:\/\/[^\s"/]+:(\d+)\//;
+      await waitUntil(listeners, () => re.test(err) || exited, ms, `"listening on" from ${command}`)
+        .catch((e) => { e.message += `\n--- output ---\n${both}`; throw e; });
+      const m = re.exec(err);
+      if (!m) throw new Error(`${command} exited (${JSON.stringify(exited)}) before listening:\n${both}`);
+      h.port = Number(m[1]);
+      return h.port;
+    },
+    async waitExit(ms = 10_000) {
+      await withTimeout(exit, ms, `${command} to exit`);
+      await withTimeout(closed, 2000, `${command}'s output to end`).catch(() => {});
+      return exited;
+    },
+    until: (check, ms, what) => waitUntil(listeners, check, ms, what),
+  };
+  launched.add(h);
+  return h;
+}
+
+/** SIGKILLs every process started by launch() that is still running; waits for them. */
+export async function killLaunched() {
+  for (const h of [...launched]) {
+    launched.delete(h);
+    if (!h.exited()) {
+      h.proc.kill('SIGKILL');
+      await withTimeout(h.exit, 3000, 'SIGKILL').catch(() => {});
+    }
+  }
+}
+
+/** CPU time (user + system) of a process in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid, ticksPerSecond = 100) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which may hold spaces) in parentheses
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]); // field 14
+  const stime = Number(rest[12]); // field 15
+  return (utime + stime) / ticksPerSecond;
+}

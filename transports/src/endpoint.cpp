@@ -1,6 +1,10 @@
 #include "phx/transports/endpoint.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -15,6 +19,8 @@
 #include "http/broadcast_api.hpp"
 #include "io_flush.hpp"
 #include "http/listener.hpp"
+#include "http/ops_routes.hpp"
+#include "phx/metrics.hpp"
 #include "longpoll/longpoll_session.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/registry.hpp"
@@ -96,14 +102,20 @@ struct endpoint::impl {
   std::shared_ptr<detail::server_state> state;
   std::optional<cluster_node> cluster; // with a node port
   std::shared_ptr<detail::listener> listener;
+  std::shared_ptr<detail::listener> metrics_listener; // --metrics-port
+  // drain(): a second signal (or stop_drain) cuts it short.
+  std::mutex drain_mtx;
+  std::condition_variable drain_cv;
+  bool drain_cut = false;
   // Keeps the I/O threads running while nothing is pending for a moment
   // (between a stopped listener and the last answers of stop()).
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  bool started = false;
+  std::atomic<bool> started{false};
 };
 
 endpoint::endpoint(endpoint_config cfg) {
+  set_log_format(cfg.log_format == "json" ? log_format::json : log_format::text);
   set_log_handler(nullptr, parse_level(cfg.log_level));
   impl_ = std::make_unique<impl>(std::move(cfg));
 }
@@ -192,20 +204,123 @@ std::uint16_t endpoint::start() {
   auto address = net::ip::make_address(d.config.host, ec);
   if (ec)
     throw std::runtime_error("bad listen address \"" + d.config.host + "\": " + ec.message());
+  log_capacity(d.config);
   // The node first: a node whose clients can connect is already in its cluster.
   if (d.config.cluster.enabled()) {
     if (!d.cluster)
       d.cluster.emplace(d.system, d.pubsub, d.config.cluster);
     d.cluster->start();
   }
+  add_ops_routes(*d.state);
   d.listener = std::make_shared<detail::listener>(
     d.ioc, net::ip::tcp::endpoint{address, d.config.port}, d.state);
   d.listener->run();
+  if (d.config.metrics_port != 0)
+    start_metrics_listener();
   d.started = true;
   d.work.emplace(d.ioc.get_executor());
   for (unsigned i = 0; i < d.config.io_threads; ++i)
     d.threads.emplace_back([&d] { d.ioc.run(); });
   return d.listener->port();
+}
+
+void endpoint::log_capacity(const endpoint_config& cfg) {
+  // A server of many connections needs descriptors: take what the hard
+  // limit allows (systemd's LimitNOFILE, ulimit -Hn), and say what it gives.
+  auto files = metrics::raise_open_files_limit();
+  if (files < 0)
+    return log(log_level::info, "open files: no limit");
+  // A few descriptors go to the listener, the cluster, logs and files.
+  auto capacity = files > 64 ? files - 64 : 0;
+  log(log_level::info, "open files limit ", files, ": room for about ", capacity,
+      " connections", cfg.max_connections > 0 ? " (--max-connections " : "",
+      cfg.max_connections > 0 ? std::to_string(cfg.max_connections) + ")" : std::string{});
+  if (cfg.max_connections > static_cast<std::size_t>(capacity))
+    log(log_level::warning, "--max-connections ", cfg.max_connections,
+        " is above what the open files limit allows (raise LimitNOFILE / ulimit -n)");
+}
+
+void endpoint::add_ops_routes(detail::server_state& state) {
+  auto& d = *impl_;
+  detail::ops_view view{d.state, [&d] { return d.started.load(); },
+                        [this] { return cluster_peers(); }, d.state->supervision};
+  // Before the app's routes: these paths are the endpoint's.
+  std::vector<detail::http_route> ops{
+    {"GET", "/healthz", detail::make_healthz()},
+    {"GET", "/readyz", detail::make_readyz(view)},
+    {"GET", "/metrics", detail::make_metrics(view, d.config.metrics_from == "any")}};
+  state.routes.insert(state.routes.begin(), ops.begin(), ops.end());
+}
+
+void endpoint::start_metrics_listener() {
+  auto& d = *impl_;
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(d.config.metrics_host, ec);
+  if (ec)
+    throw std::runtime_error("bad metrics address \"" + d.config.metrics_host
+                             + "\": " + ec.message());
+  // A state of its own: the operations routes only, no sockets or files.
+  auto ops_state = std::make_shared<detail::server_state>(
+    d.config, d.system, d.pubsub, parse_origins(d.config.check_origin), secret_of(d.config));
+  add_ops_routes(*ops_state);
+  d.metrics_listener = std::make_shared<detail::listener>(
+    d.ioc, net::ip::tcp::endpoint{address, d.config.metrics_port}, ops_state);
+  d.metrics_listener->run();
+  log(log_level::info, "metrics on http://", d.config.metrics_host, ":",
+      d.metrics_listener->port(), "/metrics");
+}
+
+void endpoint::drain() {
+  drain(impl_->config.drain_time);
+}
+
+void endpoint::drain(std::chrono::milliseconds over) {
+  auto& d = *impl_;
+  if (!d.started)
+    return;
+  d.state->draining = true; // new connections get 503, /readyz too
+  auto sockets = d.state->live_sessions();
+  auto polls = d.state->longpolls.all();
+  auto total = sockets.size() + polls.size();
+  log(log_level::info, "draining: closing ", total, " connections (1012) over ", over.count(),
+      " ms");
+  // Evenly spread batches, at most one every 10 ms: a tenth of the time
+  // closes about a tenth of them, and the clients come back gradually.
+  auto ticks = std::max<std::int64_t>(1, std::min<std::int64_t>(100, over.count() / 10));
+  auto interval = over / ticks;
+  std::size_t closed = 0;
+  auto close_next = [&] {
+    auto& m = metrics::node();
+    if (closed < sockets.size())
+      sockets[closed]->close(close_code::service_restart, "server draining");
+    else // the next poll hears 410 and reconnects (elsewhere)
+      polls[closed - sockets.size()]->abandon();
+    m.drain_closes.add(1);
+    ++closed;
+  };
+  auto deadline = std::chrono::steady_clock::now();
+  for (std::int64_t i = 1; i <= ticks; ++i) {
+    auto target = (total * static_cast<std::size_t>(i) + static_cast<std::size_t>(ticks) - 1)
+                  / static_cast<std::size_t>(ticks);
+    while (closed < target)
+      close_next();
+    if (closed == total && i < ticks && total == 0)
+      break; // nothing to wait for
+    deadline += interval;
+    std::unique_lock<std::mutex> lock{d.drain_mtx};
+    if (d.drain_cv.wait_until(lock, deadline, [&d] { return d.drain_cut; }))
+      break;
+  }
+  log(log_level::info, "drained: ", closed, " of ", total, " connections closed");
+}
+
+void endpoint::stop_drain() {
+  auto& d = *impl_;
+  {
+    std::lock_guard<std::mutex> guard{d.drain_mtx};
+    d.drain_cut = true;
+  }
+  d.drain_cv.notify_all();
 }
 
 void endpoint::stop() {
@@ -214,6 +329,8 @@ void endpoint::stop() {
     return;
   d.started = false;
   d.listener->stop();
+  if (d.metrics_listener)
+    d.metrics_listener->stop();
   // Tell every client to come back later (1012), give the closes a moment.
   for (auto& session : d.state->live_sessions())
     session->close(close_code::service_restart, "server shutting down");
@@ -251,10 +368,26 @@ int endpoint::run() {
     return 1;
   }
   log(log_level::info, "listening on http://", d.config.host, ":", port, "/");
-  signals.async_wait([](const boost::system::error_code&, int signal) {
-    log(log_level::info, "received signal ", signal, ", shutting down");
+  // The first signal drains (see drain()), a second one cuts it short.
+  std::thread drainer;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec)
+      return;
+    log(log_level::info, "received signal ", signal, ", draining (a second signal stops at once)");
+    signals.async_wait([this](const boost::system::error_code& second_ec, int second) {
+      if (second_ec)
+        return;
+      log(log_level::info, "received signal ", second, ", stopping now");
+      stop_drain();
+    });
+    drainer = std::thread([this, &signals_ctx] {
+      drain();
+      signals_ctx.stop();
+    });
   });
   signals_ctx.run();
+  if (drainer.joinable())
+    drainer.join();
   stop();
   return 0;
 }

@@ -28,7 +28,7 @@ outbound_queue::admission outbound_queue::admit(outbound_frame& f, bool is_close
   closed_ = true;
   std::size_t keep = !pending_.empty() && pending_.front().written > 0 ? 1 : 0;
   for (auto i = keep; i < pending_.size(); ++i)
-    bytes_ -= cost(pending_[i]);
+    add_bytes(-static_cast<std::int64_t>(cost(pending_[i])));
   pending_.resize(keep);
   f = outbound_frame{frame::text(ws::close_payload(close_code::policy_violation,
                                                    "outbound queue full")),
@@ -37,7 +37,7 @@ outbound_queue::admission outbound_queue::admit(outbound_frame& f, bool is_close
 }
 
 void outbound_queue::push(outbound_frame f) {
-  bytes_ += cost(f);
+  add_bytes(static_cast<std::int64_t>(cost(f)));
   pending_.push_back(std::move(f));
 }
 
@@ -52,7 +52,7 @@ outbound_queue::completed outbound_queue::consume(std::size_t n, std::size_t fra
       break;
     }
     n -= rest;
-    bytes_ -= cost(f);
+    add_bytes(-static_cast<std::int64_t>(cost(f)));
     note(done, f);
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(k));
@@ -69,7 +69,7 @@ bool outbound_queue::take_batch() {
 outbound_queue::completed outbound_queue::batch_written() {
   completed done;
   for (auto& f : batch_) {
-    bytes_ -= cost(f);
+    add_bytes(-static_cast<std::int64_t>(cost(f)));
     note(done, f);
   }
   batch_.clear();
@@ -82,7 +82,13 @@ void outbound_queue::clear() noexcept {
   closed_ = true;
   pending_.clear();
   batch_.clear();
-  bytes_ = 0;
+  add_bytes(-static_cast<std::int64_t>(bytes_));
+}
+
+void outbound_queue::add_bytes(std::int64_t delta) noexcept {
+  bytes_ = static_cast<std::size_t>(static_cast<std::int64_t>(bytes_) + delta);
+  if (gauge_)
+    gauge_->add(delta);
 }
 
 } // namespace phx::detail

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
+#include "phx/metrics/counter.hpp"
 #include "phx/protocol/frame.hpp"
 #include "websocket/websocket_codec.hpp"
 
@@ -57,7 +59,13 @@ public:
     bool close = false;
   };
 
-  explicit outbound_queue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  /// `gauge`, if given, follows bytes() (the sum over every queue: the
+  /// endpoint's phx_outbound_queued_bytes).
+  explicit outbound_queue(std::size_t max_bytes, metrics::counter* gauge = nullptr)
+    : max_bytes_(max_bytes), gauge_(gauge) {}
+  ~outbound_queue() { clear(); }
+  outbound_queue(const outbound_queue&) = delete;
+  outbound_queue& operator=(const outbound_queue&) = delete;
 
   static std::size_t cost(const outbound_frame& f) noexcept { return f.wire_size() + frame_floor; }
 
@@ -88,7 +96,10 @@ public:
   std::size_t max_bytes() const noexcept { return max_bytes_; }
 
 private:
+  void add_bytes(std::int64_t delta) noexcept;
+
   std::size_t max_bytes_;
+  metrics::counter* gauge_;
   std::vector<outbound_frame> pending_;
   std::vector<outbound_frame> batch_;
   std::size_t bytes_ = 0;

@@ -16,6 +16,7 @@
 #include "phx/pubsub/pubsub.hpp"
 #include "phx/transports/endpoint_config.hpp"
 #include "phx/transports/http_message.hpp"
+#include "connection_slot.hpp"
 #include "http/origin_policy.hpp"
 #include "longpoll/longpoll_sessions.hpp"
 #include "longpoll/session_token.hpp"
@@ -67,6 +68,14 @@ struct server_state {
   /// Long-poll answers handed to an HTTP connection and not yet written:
   /// shutdown lets them go out.
   std::atomic<int> longpoll_answers_unwritten{0};
+  /// Connections now, WebSocket and long-poll (see connection_slot).
+  std::atomic<std::size_t> connections{0};
+  /// Draining (endpoint::drain): no new connections, not ready.
+  std::atomic<bool> draining{false};
+
+  /// A slot for a new connection of `kind`'s gauge, or none when draining
+  /// or at --max-connections (counted as refused; the caller answers 503).
+  connection_slot take_connection_slot(metrics::counter& gauge);
 
   // Live WebSocket sessions, so that shutdown can close each one.
   void add_session(websocket_session* key, std::weak_ptr<websocket_session> session);

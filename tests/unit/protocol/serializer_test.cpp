@@ -62,6 +62,36 @@ TEST_CASE("V2 encodes replies, pushes and broadcasts as five-element arrays") {
   CHECK(bcast == json::parse(R"([null,null,"room:1","shout",{}])"));
 }
 
+TEST_CASE("a payload encoded once is pushed as the same frame a JSON payload makes") {
+  json payload{{"alice", {{"metas", {{{"phx_ref", "F1"}, {"device", "ph\"one"}}}}}}, {"n", 1.5}};
+  phx::encoded_json encoded{payload};
+  CHECK(json::parse(encoded.text()) == payload);
+  CHECK(encoded.value() == payload);
+  CHECK(phx::encoded_json{}.text() == "{}");
+  for (auto* s : {&phx::v1_json_serializer(), &phx::v2_json_serializer(),
+                  &phx::v2_json_text_serializer()}) {
+    auto by_value = s->encode(phx::message{"3", nullptr, "room:é", "presence_state", payload});
+    auto by_text = s->encode("3", nullptr, "room:é", "presence_state", encoded);
+    CHECK_MESSAGE(by_text.str() == *by_value.bytes, s->name());
+    CHECK_FALSE(by_text.body); // small: copied
+    CHECK_FALSE(by_text.binary);
+  }
+  // A big one is spliced into each frame, not copied: the frames share it.
+  json big = json::object();
+  for (int i = 0; i < 500; ++i)
+    big["user-" + std::to_string(i)] = json{{"metas", json::array({json{{"phx_ref", "R"}}})}};
+  phx::encoded_json shared{big};
+  for (auto* s : {&phx::v1_json_serializer(), &phx::v2_json_serializer()}) {
+    auto a = s->encode("3", nullptr, "room:1", "presence_state", shared);
+    auto b = s->encode("4", nullptr, "room:1", "presence_state", shared);
+    CHECK(a.body == shared.shared_text());
+    CHECK(b.body == shared.shared_text());
+    CHECK(a.size() == a.str().size());
+    CHECK(a.str() == *s->encode(phx::message{"3", nullptr, "room:1", "presence_state", big}).bytes);
+    CHECK(b.str() == *s->encode(phx::message{"4", nullptr, "room:1", "presence_state", big}).bytes);
+  }
+}
+
 TEST_CASE("V2 round trip: what it encodes it decodes") {
   auto& v2 = phx::v2_json_serializer();
   phx::message in{"1", "9", "room:é", "ev\"ent", json{{"nested", {{"k", {1, "two", nullptr}}}}}};

@@ -12,6 +12,7 @@
 #include <caf/scoped_actor.hpp>
 #include <doctest/doctest.h>
 
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 #include "phx/pubsub/atoms.hpp"
 #include "phx/pubsub/pubsub.hpp"
@@ -381,4 +382,57 @@ TEST_CASE("a registry hands the sinks a broadcast left waiting to its flush func
     CHECK(flushes == 1); // both frames in one write
   }
   caf::anon_send_exit(ps.registry(), caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(fixture, "each broadcast published here counts once, its deliveries by kind") {
+  // Process-wide counters: only how far they move is this test's.
+  auto& m = phx::metrics::node();
+  struct moved {
+    std::int64_t broadcasts, fastlane, channel;
+  };
+  auto now = [&] {
+    return moved{m.broadcasts.value(), m.deliveries_fastlane.value(),
+                 m.deliveries_channel.value()};
+  };
+  // Three fastlane sinks, one channel that intercepts "e", one plain subscriber.
+  std::vector<caf::actor> fast;
+  for (int i = 0; i < 3; ++i) {
+    fast.push_back(sys.spawn<idle_subscriber>());
+    ps.subscribe("m", fastlane(fast.back(), std::make_shared<recording_sink>()));
+  }
+  caf::scoped_actor intercepting{sys};
+  caf::scoped_actor plain{sys};
+  ps.subscribe("m", fastlane(intercepting, std::make_shared<recording_sink>(), {"e"}));
+  ps.subscribe("m", phx::subscription{plain, nullptr, nullptr, nullptr});
+  REQUIRE(await_count("m", 5));
+  // Each publish is counted by the time a later request to the registry is answered.
+  auto after = [&](auto publish) {
+    auto before = now();
+    REQUIRE_FALSE(publish());
+    count("m");
+    auto later = now();
+    return moved{later.broadcasts - before.broadcasts, later.fastlane - before.fastlane,
+                 later.channel - before.channel};
+  };
+  auto d = after([&] { return ps.broadcast("m", "e", json{{"n", 1}}); });
+  CHECK(d.broadcasts == 1);
+  CHECK(d.fastlane == 3);
+  CHECK(d.channel == 2);
+  // Not intercepted: the intercepting channel's sink gets it; the sender none.
+  d = after([&] { return ps.broadcast_from(fast[0].address(), "m", "other", json::object()); });
+  CHECK(d.broadcasts == 1);
+  CHECK(d.fastlane == 3);
+  CHECK(d.channel == 1);
+  // A peer's broadcast is published here as a local one.
+  d = after([&] { return ps.local_broadcast("m", "e", json::object()); });
+  CHECK(d.broadcasts == 1);
+  CHECK(d.fastlane == 3);
+  CHECK(d.channel == 2);
+  // Published here with no one to deliver to.
+  d = after([&] { return ps.broadcast("m:nobody", "e", json::object()); });
+  CHECK(d.broadcasts == 1);
+  CHECK(d.fastlane == 0);
+  CHECK(d.channel == 0);
+  for (auto& who : fast)
+    self->send_exit(who, caf::exit_reason::user_shutdown);
 }

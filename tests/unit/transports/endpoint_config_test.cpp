@@ -1,10 +1,15 @@
 #include "phx/transports/endpoint_config.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include "config/config_file.hpp"
 
 namespace {
 
@@ -111,4 +116,127 @@ TEST_CASE("endpoint options: presence periods, Phoenix's defaults unless given")
   CHECK(cfg.presence.down_after == std::chrono::milliseconds{3000});
   CHECK(cfg.presence.permdown_after == std::chrono::milliseconds{60000});
   CHECK(cfg.presence.diff_every == std::chrono::milliseconds{0});
+}
+
+namespace {
+
+// parse() with a fake environment.
+phx::endpoint_config_parse parse_with(std::vector<std::string> args,
+                                      std::map<std::string, std::string> env,
+                                      const std::vector<phx::cli_option>& extra = {}) {
+  auto lookup = [env = std::move(env)](const char* name) -> const char* {
+    auto i = env.find(name);
+    return i == env.end() ? nullptr : i->second.c_str();
+  };
+  return phx::endpoint_config::parse(args, lookup, extra);
+}
+
+// A config file with `text`, removed at the end of the test.
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& text) {
+    char name[] = "/tmp/phx_config_XXXXXX";
+    int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    close(fd);
+    path = name;
+  }
+  ~temp_file() { std::remove(path.c_str()); }
+};
+
+} // namespace
+
+TEST_CASE("endpoint options: a config file, the environment and the command line, in that order") {
+  temp_file file{"# deployment settings\n"
+                 "[global]\n"
+                 "port = 4100\n"
+                 "idle_timeout_ms = 5000\n"
+                 "check-origin = \"//example.com\"  ; the public site\n"
+                 "host = '0.0.0.0'\n"
+                 "max-connections = 10\n"};
+  bool flag = false;
+  std::string value = "dflt";
+  std::vector<phx::cli_option> extra{{"no-websocket", "", nullptr, &flag},
+                                     {"www", "", &value, nullptr}};
+  // The file alone.
+  auto only_file = parse_with({"--config", file.path}, {});
+  REQUIRE(only_file.error.empty());
+  CHECK(only_file.config.port == 4100);
+  CHECK(only_file.config.idle_timeout == std::chrono::milliseconds{5000});
+  CHECK(only_file.config.check_origin == "//example.com");
+  CHECK(only_file.config.host == "0.0.0.0");
+  CHECK(only_file.config.max_connections == 10);
+  // The environment wins over the file, the command line over both.
+  auto all = parse_with({"--config=" + file.path, "--port", "4300"},
+                        {{"PHX_PORT", "4200"}, {"PHX_IDLE_TIMEOUT_MS", "7000"},
+                         {"PHX_NO_WEBSOCKET", "true"}, {"PHX_WWW", "site"}},
+                        extra);
+  REQUIRE(all.error.empty());
+  CHECK(all.config.port == 4300);
+  CHECK(all.config.idle_timeout == std::chrono::milliseconds{7000});
+  CHECK(all.config.max_connections == 10);
+  CHECK(flag);
+  CHECK(value == "site");
+  // PHX_CONFIG names the file when --config does not.
+  auto by_env = parse_with({}, {{"PHX_CONFIG", file.path}});
+  REQUIRE(by_env.error.empty());
+  CHECK(by_env.config.port == 4100);
+  // A flag may be turned off again on the command line.
+  flag = false;
+  auto off = parse_with({"--no-websocket=false"}, {{"PHX_NO_WEBSOCKET", "1"}}, extra);
+  REQUIRE(off.error.empty());
+  CHECK_FALSE(flag);
+}
+
+TEST_CASE("endpoint options: a bad value names the option, where it came from and what it accepts") {
+  auto cli = parse_with({"--port", "70000"}, {});
+  CHECK(cli.error == "bad value \"70000\" for --port (command line); accepted: an integer from 0 "
+                     "to 65535");
+  auto env = parse_with({}, {{"PHX_LOG_LEVEL", "loud"}});
+  CHECK(env.error == "bad value \"loud\" for --log-level (environment PHX_LOG_LEVEL); accepted: "
+                     "debug, info, warning or error");
+  temp_file file{"port = 1\nmax-channels = none\n"};
+  auto from_file = parse_with({"--config", file.path}, {});
+  CHECK(from_file.error == "bad value \"none\" for --max-channels (" + file.path +
+                               ", line 2); accepted: an integer from 1 up");
+  CHECK(parse_with({"--frobnicate"}, {}).error == "unknown option --frobnicate");
+  CHECK(parse_with({"--port"}, {}).error == "option --port needs a value");
+  bool flag = false;
+  auto flag_env = parse_with({}, {{"PHX_NO_WEBSOCKET", "maybe"}},
+                             {{"no-websocket", "", nullptr, &flag}});
+  CHECK(flag_env.error.find("accepted: true or false") != std::string::npos);
+  CHECK(parse_with({"--config", "/nonexistent/phx.conf"}, {}).error ==
+        "cannot read the config file /nonexistent/phx.conf");
+  auto help = parse_with({"--help"}, {});
+  CHECK(help.help);
+  CHECK(help.usage.find("--drain-ms") != std::string::npos);
+  CHECK(help.usage.find("--config FILE") != std::string::npos);
+}
+
+TEST_CASE("config files: comments, quotes, sections and malformed lines") {
+  std::string error;
+  auto entries = phx::detail::config_file::parse(
+    "; comment\n\n  [global]  \nname_with_underscores = a b  \nquoted = \"x \\\" # y\" # c\n"
+    "single = 'it'\nempty =\n",
+    error);
+  REQUIRE(error.empty());
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].key == "name-with-underscores");
+  CHECK(entries[0].value == "a b");
+  CHECK(entries[0].line == 4);
+  CHECK(entries[1].value == "x \" # y");
+  CHECK(entries[2].value == "it");
+  CHECK(entries[3].value.empty());
+  auto fails = [](const char* text) {
+    std::string e;
+    CHECK(phx::detail::config_file::parse(text, e).empty());
+    return e;
+  };
+  CHECK(fails("port = 1\n[scheduler]\npolicy = x\n") ==
+        "line 2: unknown section [scheduler] (only [global])");
+  CHECK(fails("port 4000\n") == "line 1: expected key = value");
+  CHECK(fails("= 4\n") == "line 1: a key is missing before =");
+  CHECK(fails("a = \"open\n") == "line 1: a quoted value must close on its line");
+  CHECK(fails("[global\n") == "line 1: a section header must end with ]");
 }

@@ -124,7 +124,7 @@ TEST_CASE("a gathered write that stops anywhere: done frames leave, the cut one 
 TEST_CASE("batches take every pending frame, binary ones included, and report pongs") {
   outbound_queue q{1 << 20};
   CHECK_FALSE(q.take_batch());
-  auto bin = outbound_frame{phx::frame{std::make_shared<const std::string>("\x01\x02"), true},
+  auto bin = outbound_frame{phx::frame::binary_bytes("\x01\x02"),
                             outbound_kind::data};
   add(q, std::move(bin));
   add(q, pong());

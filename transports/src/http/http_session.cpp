@@ -11,6 +11,7 @@
 #include "http/query_params.hpp"
 #include "http/static_files.hpp"
 #include "longpoll/longpoll_handler.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "socket_connect.hpp"
 #include "websocket/websocket_handshake.hpp"
 #include "websocket/websocket_session.hpp"
@@ -195,7 +196,9 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
                                                                   : std::string{};
+  auto& m = metrics::node();
   if (auto problem = check_handshake(req)) {
+    m.refused_handshake.add(1);
     auto res = text_response(req, problem->status, std::string{problem->why});
     if (problem->status == http::status::upgrade_required)
       res.set(http::field::sec_websocket_version, "13");
@@ -205,16 +208,21 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
   if (auto field = req.find(http::field::origin); field != req.end())
     origin = field->value();
   if (!state_->origins.allows(origin, req[http::field::host])) {
+    m.refused_origin.add(1);
     log(log_level::warning, "refusing connect on ", mount.path, ": origin \"", *origin,
         "\" is not allowed (check_origin)");
     return write(text_response(req, http::status::forbidden, ""));
   }
   auto* format = serializer_for_vsn(vsn);
   if (!format) {
+    m.refused_vsn.add(1);
     log(log_level::warning, "refusing connect on ", mount.path, ": transport version \"", vsn,
         "\" matches neither ~> 1.0.0 nor ~> 2.0.0");
     return write(text_response(req, http::status::forbidden, ""));
   }
+  auto slot = state_->take_connection_slot(m.websocket_connections);
+  if (!slot) // draining, or --max-connections: come back later
+    return write(text_response(req, http::status::service_unavailable, "try again later\n"));
   auto info = std::make_shared<connect_info>();
   info->transport = "websocket";
   beast::error_code ec;
@@ -232,9 +240,13 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
       info->auth_token = decode_base64(std::string_view{item}.substr(bearer_prefix.size()));
   }
   auto accepted = connect_socket(mount, params, std::move(info));
-  if (!accepted)
+  if (!accepted) {
+    m.refused_connect.add(1);
     return write(text_response(req, http::status::forbidden, ""));
-  auto session = std::make_shared<websocket_session>(stream_.release_socket(), state_);
+  }
+  m.websocket_connects.add(1);
+  auto session =
+    std::make_shared<websocket_session>(stream_.release_socket(), state_, std::move(slot));
   auto connection = start_connection(*state_, mount, session, *format, std::move(*accepted),
                                      transport::websocket);
   session->start(std::move(connection),

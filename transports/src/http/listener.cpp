@@ -6,6 +6,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 
 #include "http/http_session.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 
 namespace phx::detail {
@@ -59,8 +60,18 @@ void listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open())
     return;
   if (ec) {
-    // Out of file descriptors, typically: wait a little instead of spinning.
-    log(log_level::warning, "accept failed: ", ec.message());
+    // Out of file descriptors, typically: the connection waits in the
+    // kernel's backlog while we wait a little, instead of spinning; once
+    // descriptors are free again the next try takes it.
+    metrics::node().accept_errors.add(1);
+    auto now = std::chrono::steady_clock::now();
+    ++failures_unlogged_;
+    if (now - last_logged_ >= std::chrono::seconds(1)) {
+      log(log_level::warning, "accept failed: ", ec.message(), " (", failures_unlogged_,
+          " time(s) in the last second; open files limit: see --help); retrying");
+      last_logged_ = now;
+      failures_unlogged_ = 0;
+    }
     retry_timer_.expires_after(std::chrono::milliseconds(50));
     retry_timer_.async_wait([self = shared_from_this()](boost::beast::error_code wait_ec) {
       if (!wait_ec)

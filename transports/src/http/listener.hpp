@@ -1,5 +1,8 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+
 #include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -30,6 +33,9 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   std::shared_ptr<server_state> state_;
+  // accept() failures: logged at most once a second (accepts run on one strand).
+  std::chrono::steady_clock::time_point last_logged_{};
+  std::uint64_t failures_unlogged_ = 0;
 };
 
 } // namespace phx::detail

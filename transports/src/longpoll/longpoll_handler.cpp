@@ -12,6 +12,7 @@
 #include "http/header_text.hpp"
 #include "http/query_params.hpp"
 #include "longpoll/longpoll_session.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "socket_connect.hpp"
 
 namespace phx::detail {
@@ -55,7 +56,7 @@ response status_answer(reply_to r, int status) {
   return answer(r, http::status::ok, "{\"status\":" + std::to_string(status) + "}");
 }
 
-void append_json_string(std::string& out, const std::string& text) {
+void append_json_string(std::string& out, std::string_view text) {
   out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -69,7 +70,10 @@ response poll_answer(reply_to r, int status, const std::string& token,
   for (std::size_t i = 0; i < frames.size(); ++i) {
     if (i > 0)
       body += ',';
-    append_json_string(body, *frames[i].bytes);
+    if (frames[i].body)
+      append_json_string(body, frames[i].str());
+    else
+      append_json_string(body, *frames[i].bytes);
   }
   body += "]}";
   return answer(r, http::status::ok, std::move(body));
@@ -103,18 +107,25 @@ void log_full(const longpoll_request& r) {
         r.state->config.max_longpoll_sessions, " sessions open (--max-longpoll-sessions)");
 }
 
+// Not a JSON status: the stock client reads a failed request as "retry
+// later" (close 1011, reconnect with backoff).
+void answer_unavailable(longpoll_request& r) {
+  r.respond(answer(reply_to{r}, http::status::service_unavailable, ""));
+}
+
 void open_session(longpoll_request& r, const json& params) {
+  auto& m = metrics::node();
   if (r.state->longpolls.size() >= r.state->config.max_longpoll_sessions) {
+    m.refused_limit.add(1);
     log_full(r);
-    // Not a JSON status: the stock client reads a failed request as
-    // "retry later" (close 1011, reconnect with backoff).
-    return r.respond(answer(reply_to{r}, http::status::service_unavailable, ""));
+    return answer_unavailable(r);
   }
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
                                                                   : std::string{};
   auto* format = serializer_for_vsn(vsn, true);
   if (!format) {
+    m.refused_vsn.add(1);
     log(log_level::warning, "refusing long-poll connect on ", r.mount.path,
         ": transport version \"", vsn, "\" matches neither ~> 1.0.0 nor ~> 2.0.0");
     return r.respond(status_answer(reply_to{r}, 403));
@@ -125,11 +136,17 @@ void open_session(longpoll_request& r, const json& params) {
   info->user_agent = std::string{r.req[http::field::user_agent]};
   if (auto field = r.req.find("x-phoenix-authtoken"); field != r.req.end())
     info->auth_token = std::string{field->value()};
+  auto slot = r.state->take_connection_slot(m.longpoll_connections);
+  if (!slot)
+    return answer_unavailable(r);
   auto accepted = connect_socket(r.mount, params, std::move(info));
-  if (!accepted)
+  if (!accepted) {
+    m.refused_connect.add(1);
     return r.respond(status_answer(reply_to{r}, 403));
+  }
+  m.longpoll_connects.add(1);
   auto id = session_token::new_session_id();
-  auto session = std::make_shared<longpoll_session>(id, r.state, r.executor);
+  auto session = std::make_shared<longpoll_session>(id, r.state, r.executor, std::move(slot));
   auto connection = start_connection(*r.state, r.mount, session, *format, std::move(*accepted),
                                      transport::longpoll);
   r.state->longpolls.add(id, session);

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "phx/actors/connection.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 #include "server_state.hpp"
 
@@ -15,9 +16,9 @@ using clock = std::chrono::steady_clock;
 using outcome = longpoll_session::poll_result::outcome;
 
 longpoll_session::longpoll_session(std::string id, std::shared_ptr<server_state> state,
-                                   net::any_io_executor executor)
-  : id_(std::move(id)), state_(std::move(state)), expiry_(std::move(executor)),
-    window_(state_->config.longpoll_window), out_(state_->config.max_outbound_bytes),
+                                   net::any_io_executor executor, connection_slot slot)
+  : id_(std::move(id)), slot_(std::move(slot)), state_(std::move(state)), expiry_(std::move(executor)),
+    window_(state_->config.longpoll_window), out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes),
     last_poll_(clock::now()) {
 }
 
@@ -91,10 +92,16 @@ std::vector<frame> longpoll_session::take_frames_locked() {
   if (!out_.take_batch())
     return frames;
   frames.reserve(out_.batch().size());
+  std::size_t bytes = 0;
   for (auto& f : out_.batch())
-    if (f.kind == outbound_kind::data)
+    if (f.kind == outbound_kind::data) {
       frames.push_back(f.payload);
+      bytes += f.payload.size();
+    }
   out_.batch_written();
+  auto& m = metrics::node(); // handed to the poll's answer: as good as written
+  m.frames_written.add(static_cast<std::int64_t>(frames.size()));
+  m.bytes_written.add(static_cast<std::int64_t>(bytes));
   return frames;
 }
 
@@ -156,9 +163,14 @@ std::uint64_t longpoll_session::post(std::vector<client_frame> frames, post_hand
       take_taken_posts_locked(answered); // an empty POST
     }
   }
-  for (auto& f : frames)
-    if (connection)
+  if (connection) {
+    auto& m = metrics::node();
+    m.frames_read.add(static_cast<std::int64_t>(frames.size()));
+    for (auto& f : frames) {
+      m.bytes_read.add(static_cast<std::int64_t>(f.data.size()));
       deliver_frame(connection, std::move(f.data), f.binary);
+    }
+  }
   for (auto& done : answered)
     done(connection ? 200 : 410);
   return ticket;
@@ -211,9 +223,10 @@ void longpoll_session::send(frame f) {
         out_.push(std::move(out));
         return schedule_answer_locked();
       case outbound_queue::admission::overflow:
+        metrics::node().slow_reader_closes.add(1);
         // The queue dropped what the client has not fetched: the session
         // ends, and the client, told 410, reconnects and rejoins.
-        log(log_level::warning, "closing long-poll session: more than ", out_.max_bytes(),
+        log_for(log_level::warning, id_number_, "closing long-poll session: more than ", out_.max_bytes(),
             " bytes queued between polls");
         out_.push(std::move(out));
         end_locked(ended);
@@ -306,7 +319,7 @@ void longpoll_session::on_expiry() {
     if (poll_answer_ || idle < window_ + window_ / 2) {
       // Polled lately, or a poll waits right now: look again later.
     } else {
-      log(log_level::info, "closing long-poll session: no poll for ",
+      log_for(log_level::info, id_number_, "closing long-poll session: no poll for ",
           std::chrono::duration_cast<std::chrono::milliseconds>(idle).count(), " ms");
       go_locked(ended);
     }

@@ -13,6 +13,7 @@
 #include <caf/actor.hpp>
 
 #include "phx/protocol/frame_sink.hpp"
+#include "connection_slot.hpp"
 #include "outbound_queue.hpp"
 
 namespace phx::detail {
@@ -57,7 +58,7 @@ public:
   };
 
   longpoll_session(std::string id, std::shared_ptr<server_state> state,
-                   boost::asio::any_io_executor executor);
+                   boost::asio::any_io_executor executor, connection_slot slot = {});
   ~longpoll_session() override;
 
   /// Starts the expiry clock; frames now flow to and from `connection`.
@@ -111,6 +112,8 @@ private:
   void on_expiry();
 
   const std::string id_;
+  const std::uint64_t id_number_ = next_connection_id(); ///< in log lines
+  connection_slot slot_; ///< --max-connections, the connections gauge
   std::shared_ptr<server_state> state_;
   boost::asio::steady_timer expiry_;
   const std::chrono::milliseconds window_;

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include "phx/actors/connection.hpp"
+#include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 
 namespace phx::detail {
@@ -28,7 +29,7 @@ constexpr auto close_timeout = std::chrono::seconds(5);
 constexpr std::size_t read_chunk = 64 * 1024;
 
 // Appends the buffers in `parts` to `iov`, skipping empty ones.
-std::size_t append_iovecs(const std::array<net::const_buffer, 2>& parts, iovec* iov) {
+std::size_t append_iovecs(const websocket_session::wire_buffers& parts, iovec* iov) {
   std::size_t count = 0;
   for (auto& part : parts)
     if (part.size() > 0)
@@ -49,10 +50,10 @@ std::size_t send_now(int fd, iovec* iov, std::size_t count) noexcept {
 } // namespace
 
 websocket_session::websocket_session(net::ip::tcp::socket&& socket,
-                                     std::shared_ptr<server_state> state)
-  : socket_(std::move(socket)), timer_(socket_.get_executor()),
+                                     std::shared_ptr<server_state> state, connection_slot slot)
+  : slot_(std::move(slot)), socket_(std::move(socket)), timer_(socket_.get_executor()),
     reader_(state->config.max_frame_size), state_(std::move(state)),
-    out_(state_->config.max_outbound_bytes) {
+    out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes) {
 }
 
 websocket_session::~websocket_session() {
@@ -127,10 +128,11 @@ void websocket_session::on_readable(beast::error_code ec) {
     if (ec)
       return finish(ec == net::error::eof ? "client closed the connection" : ec.message().c_str());
     last_read_ = clock::now();
+    metrics::node().bytes_read.add(static_cast<std::int64_t>(n));
     if (is(phase::close_sent))
       continue; // only the client's EOF matters now
     if (auto error = reader_.feed(chunk.data(), n, *this)) {
-      log(log_level::warning, "closing connection (", static_cast<int>(error->code), " ",
+      log_for(log_level::warning, id_, "closing connection (", static_cast<int>(error->code), " ",
           to_string(error->code), "): ", error->why);
       close(error->code, error->why);
       return wait_readable(); // read on until the client's EOF
@@ -159,7 +161,7 @@ void websocket_session::resume_reading() {
     return;
   if (reader_.paused()) { // frames read before the pause come first
     if (auto error = reader_.resume(*this)) {
-      log(log_level::warning, "closing connection (", static_cast<int>(error->code), " ",
+      log_for(log_level::warning, id_, "closing connection (", static_cast<int>(error->code), " ",
           to_string(error->code), "): ", error->why);
       close(error->code, error->why);
     } else if (is(phase::done) || peer_closed_ || reader_.paused()) {
@@ -173,6 +175,7 @@ void websocket_session::resume_reading() {
 void websocket_session::on_message(std::string&& data, bool binary) {
   if (past(phase::closing) || !connection_)
     return;
+  metrics::node().frames_read.add(1);
   // The limit is exact: the reader keeps what follows until frames are handled.
   if (frames_in_flight_.fetch_add(1) + 1 >= state_->config.max_frames_in_flight)
     reader_.pause();
@@ -266,7 +269,8 @@ bool websocket_session::admit_locked(outgoing& out, bool is_close) {
     case outbound_queue::admission::refused:
       return false;
     case outbound_queue::admission::overflow:
-      log(log_level::warning, "closing connection (1008): more than ", out_.max_bytes(),
+      metrics::node().slow_reader_closes.add(1);
+      log_for(log_level::warning, id_, "closing connection (1008): more than ", out_.max_bytes(),
           " bytes queued for a client that does not read");
       return true;
     case outbound_queue::admission::accepted:
@@ -325,13 +329,15 @@ ws::opcode websocket_session::opcode_of(const outgoing& out) noexcept {
   return out.payload.binary ? ws::opcode::binary : ws::opcode::text;
 }
 
-std::array<net::const_buffer, 2> websocket_session::wire_parts(const outgoing& out,
-                                                               std::uint8_t* header) noexcept {
-  // The header (encoded into `header`) and the payload, less what is written.
+websocket_session::wire_buffers websocket_session::wire_parts(const outgoing& out,
+                                                             std::uint8_t* header) noexcept {
+  // The header (encoded into `header`) and the payload's parts (one, or
+  // three around a spliced body), less what is written.
   auto size = out.payload.size();
-  std::array<net::const_buffer, 2> parts{
-    net::const_buffer{header, ws::encode_header(opcode_of(out), size, header)},
-    net::const_buffer{size ? out.payload.bytes->data() : nullptr, size}};
+  auto payload = out.payload.parts();
+  wire_buffers parts{net::const_buffer{header, ws::encode_header(opcode_of(out), size, header)}};
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    parts[i + 1] = net::const_buffer{payload[i].data(), payload[i].size()};
   auto skip = out.written;
   for (auto& part : parts) {
     auto k = std::min(skip, part.size());
@@ -343,16 +349,26 @@ std::array<net::const_buffer, 2> websocket_session::wire_parts(const outgoing& o
 
 std::size_t websocket_session::write_now(const outgoing& out) noexcept {
   std::uint8_t header[ws::max_header_size];
-  iovec iov[2];
-  return send_now(socket_.native_handle(), iov, append_iovecs(wire_parts(out, header), iov));
+  iovec iov[wire_buffer_count];
+  auto n = send_now(socket_.native_handle(), iov, append_iovecs(wire_parts(out, header), iov));
+  count_written(n, n == out.wire_size() ? 1 : 0);
+  return n;
+}
+
+void websocket_session::count_written(std::size_t bytes, std::size_t frames) noexcept {
+  auto& m = metrics::node();
+  if (bytes > 0)
+    m.bytes_written.add(static_cast<std::int64_t>(bytes));
+  if (frames > 0)
+    m.frames_written.add(static_cast<std::int64_t>(frames));
 }
 
 void websocket_session::write_queued_locked() {
   // One gathered, non-blocking write of the data frames at the head of the
   // queue; a close frame is left to the strand, which knows what follows it.
-  constexpr std::size_t max_frames = 256; // 2 iovecs each, under IOV_MAX
+  constexpr std::size_t max_frames = 256; // at most 4 iovecs each: IOV_MAX
   std::uint8_t headers[max_frames][ws::max_header_size];
-  iovec parts[2 * max_frames];
+  iovec parts[wire_buffer_count * max_frames];
   std::size_t count = 0, frames = 0;
   for (auto& out : out_.pending()) {
     if (frames == max_frames || out.kind == outbound_kind::close)
@@ -365,7 +381,10 @@ void websocket_session::write_queued_locked() {
   auto n = send_now(socket_.native_handle(), parts, count);
   if (n == 0)
     return; // a full socket, or an error the strand's write will meet
-  if (out_.consume(n, frames).pong)
+  auto queued = out_.pending().size();
+  auto done = out_.consume(n, frames);
+  count_written(n, queued - out_.pending().size());
+  if (done.pong)
     pong_written_locked();
 }
 
@@ -401,7 +420,7 @@ void websocket_session::do_write() {
   }
   headers_.resize(batch.size() * ws::max_header_size);
   std::vector<net::const_buffer> buffers;
-  buffers.reserve(batch.size() * 2);
+  buffers.reserve(batch.size() * 2); // spliced frames (rare) grow it
   for (std::size_t i = 0; i < batch.size(); ++i)
     for (auto& part : wire_parts(batch[i], headers_.data() + i * ws::max_header_size))
       if (part.size() > 0)
@@ -409,7 +428,7 @@ void websocket_session::do_write() {
   net::async_write(socket_, buffers, std::move(on_written));
 }
 
-void websocket_session::on_write(beast::error_code ec, std::size_t) {
+void websocket_session::on_write(beast::error_code ec, std::size_t n) {
   if (is(phase::done))
     return; // finish() emptied the queue and its count
   if (ec)
@@ -417,6 +436,7 @@ void websocket_session::on_write(beast::error_code ec, std::size_t) {
   outbound_queue::completed done;
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    count_written(n, out_.batch().size());
     done = out_.batch_written();
     if (done.pong)
       pong_written_locked();
@@ -460,7 +480,7 @@ void websocket_session::on_timer(beast::error_code ec) {
   auto deadline = last_read_ + state_->config.idle_timeout;
   if (clock::now() < deadline)
     return arm_timer(deadline);
-  log(log_level::info, "closing connection (1000): no frame received for ",
+  log_for(log_level::info, id_, "closing connection (1000): no frame received for ",
       state_->config.idle_timeout.count(), " ms");
   close(close_code::normal, "idle timeout");
 }
@@ -469,7 +489,7 @@ void websocket_session::finish(const char* why) {
   if (is(phase::done))
     return;
   advance(phase::done);
-  log(log_level::debug, "websocket session over: ", why);
+  log_for(log_level::debug, id_, "websocket session over: ", why);
   {
     std::lock_guard<std::mutex> guard{mtx_};
     out_.clear();

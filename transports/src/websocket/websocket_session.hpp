@@ -41,7 +41,8 @@ namespace phx::detail {
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
-  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state);
+  websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
+                    connection_slot slot = {});
   ~websocket_session() override;
 
   /// Writes `handshake` (the 101 response), then reads frames for `connection`.
@@ -61,6 +62,10 @@ public:
   void on_message(std::string&& data, bool binary);
   void on_ping(std::string&& payload);
   void on_close(std::optional<std::uint16_t> code);
+
+  /// One frame on the wire: its header and its payload's parts (see frame).
+  static constexpr std::size_t wire_buffer_count = 4;
+  using wire_buffers = std::array<boost::asio::const_buffer, wire_buffer_count>;
 
 private:
   using outgoing = outbound_frame;
@@ -82,9 +87,9 @@ private:
   bool must_pause_reading();
   void resume_reading();
   static ws::opcode opcode_of(const outgoing& out) noexcept;
-  static std::array<boost::asio::const_buffer, 2> wire_parts(const outgoing& out,
-                                                            std::uint8_t* header) noexcept;
+  static wire_buffers wire_parts(const outgoing& out, std::uint8_t* header) noexcept;
   std::size_t write_now(const outgoing& out) noexcept;
+  static void count_written(std::size_t bytes, std::size_t frames) noexcept;
   void write_queued_locked();
   void schedule_close_locked();
   void schedule_write_locked();
@@ -96,6 +101,8 @@ private:
   // Called once when the connection is over: tells the actor, drops the queue.
   void finish(const char* why);
 
+  const std::uint64_t id_ = next_connection_id(); ///< in log lines
+  connection_slot slot_; ///< --max-connections, the connections gauge
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_; ///< idle timeout, then the close handshake's bound
   std::string handshake_; ///< only while the 101 did not fit in one send

@@ -18,6 +18,7 @@
 #include "phx/actors/pending_request.hpp"
 #include "phx/actors/socket.hpp"
 #include "phx/actors/socket_ref.hpp"
+#include "phx/protocol/encoded_json.hpp"
 #include "phx/protocol/frame_sink.hpp"
 #include "phx/protocol/json.hpp"
 #include "phx/protocol/serializer.hpp"
@@ -55,6 +56,12 @@ public:
   /// gets as a binary frame; V1 cannot carry bytes (the push throws).
   /// A push made inside join is sent right after the join reply.
   void push(const std::string& event, const json& payload);
+
+  /// Pushes `event` with a payload already encoded as JSON text (an object):
+  /// its bytes are copied into the frame, never encoded again, so a payload
+  /// pushed to many clients is encoded once.
+  /// (A name of its own: `push(event, {})` stays unambiguous.)
+  void push_encoded(const std::string& event, const encoded_json& payload);
 
   /// Broadcasts to every subscriber of this channel's topic, this client
   /// included. Fails (returns an error) if the payload is neither an object
@@ -154,6 +161,9 @@ private:
     std::vector<caf::actor> monitored;
   };
   actor_ties& ties();
+
+  // Sends a push, or holds it until the join reply is out.
+  void send_push(frame f);
 
   // Connection-wide.
   frame_sink_ptr sink_;

@@ -1,17 +1,16 @@
 #pragma once
 
-#include <memory>
-
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/type_id.hpp>
 
 #include "phx/actors/atoms.hpp"
-#include "phx/protocol/json.hpp"
+#include "phx/protocol/encoded_json.hpp"
 
 namespace phx {
 
-/// A topic's presences as a joiner gets them: shared, never copied.
-using presence_state_ptr = std::shared_ptr<const json>;
+/// A topic's presences as a joiner gets them: encoded once, shared by
+/// every joiner of a batch, never copied or encoded again.
+using presence_state_ptr = encoded_json;
 
 } // namespace phx
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "phx/protocol/close_code.hpp"
+#include "phx/protocol/encoded_json.hpp"
 #include "phx/protocol/frame.hpp"
 #include "phx/protocol/json_reader.hpp"
 #include "phx/protocol/message.hpp"
@@ -49,6 +50,11 @@ public:
   /// has one; elsewhere encoding throws std::invalid_argument.
   virtual frame encode(const message& msg) const = 0;
 
+  /// Encodes a push whose payload is already JSON text: the frame shares
+  /// that text (a big one is spliced in, not copied; see frame).
+  frame encode(const json& join_ref, const json& ref, std::string_view topic,
+               std::string_view event, const encoded_json& payload) const;
+
   /// Encodes a `phx_reply`: payload `{"status": status, "response": response}`,
   /// or the binary reply layout when `response` holds raw bytes.
   frame encode_reply(const json& join_ref, const json& ref, std::string_view topic,
@@ -59,6 +65,20 @@ public:
                          const json& payload) const;
 
 protected:
+  /// A text frame without its payload, and the offset where the payload's
+  /// JSON text goes.
+  struct frame_around {
+    std::string text;
+    std::size_t payload_at;
+  };
+  virtual frame_around text_around(const json& join_ref, const json& ref,
+                                   std::string_view topic, std::string_view event,
+                                   std::size_t payload_size) const = 0;
+
+  /// The text frame with `payload` (JSON text) in its place.
+  frame encode_text(const json& join_ref, const json& ref, std::string_view topic,
+                    std::string_view event, std::string_view payload) const;
+
   /// Binary layouts of a reply and a broadcast; the default (a version
   /// without binary frames) throws std::invalid_argument.
   virtual frame encode_binary_reply(const json& join_ref, const json& ref,

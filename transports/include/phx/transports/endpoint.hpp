@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,10 @@
 #include "phx/transports/http_message.hpp"
 
 namespace phx {
+
+namespace detail {
+struct server_state;
+}
 
 /// The server: an HTTP listener that mounts sockets (WebSocket transport at
 /// `<path>/websocket`, long-poll at `<path>/longpoll`), static files and
@@ -95,11 +100,30 @@ public:
   /// Closes every connection (1012), stops the listener and the I/O threads.
   void stop();
 
-  /// start(), then serves until SIGINT or SIGTERM, then stop(). Returns the
-  /// process exit code (non-zero when the listener could not start).
+  /// A graceful stop's first half (Phoenix 1.8's socket drainer): new
+  /// connections get HTTP 503 and /readyz turns 503; the open ones are
+  /// closed with 1012 ("service restart": clients reconnect, elsewhere
+  /// behind a load balancer) in evenly spread batches over `over`
+  /// (config().drain_time by default), a tenth of them in each tenth of
+  /// it; long-poll sessions end, their next poll hears 410. Their
+  /// channels terminate with a shutdown reason. Blocks until done or
+  /// stop_drain(); call stop() after it.
+  void drain();
+  void drain(std::chrono::milliseconds over);
+
+  /// Cuts a running drain() short (from any thread).
+  void stop_drain();
+
+  /// start(), then serves until SIGINT or SIGTERM, then drains (a second
+  /// signal cuts it short) and stops. Returns the process exit code: 0, or
+  /// non-zero when the listener could not start.
   int run();
 
 private:
+  void log_capacity(const endpoint_config& cfg);
+  void add_ops_routes(detail::server_state& state);
+  void start_metrics_listener();
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

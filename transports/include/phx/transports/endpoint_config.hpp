@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct cli_option {
   std::string* value = nullptr;
   bool* flag = nullptr;
 };
+
+struct endpoint_config_parse;
 
 /// Everything an endpoint can be told, with documented defaults (Phoenix's
 /// where Phoenix has one).
@@ -77,6 +80,27 @@ struct endpoint_config {
   unsigned scheduler_threads = 2;
   /// "debug", "info", "warning" or "error".
   std::string log_level = "info";
+  /// "text" (one line per event) or "json" (one JSON object per line, with
+  /// at least "level" and "time").
+  std::string log_format = "text";
+  /// Connections at once, WebSocket and long-poll sessions together; past
+  /// it a new one gets HTTP 503. 0: no limit but the open-files limit.
+  std::size_t max_connections = 0;
+  /// A graceful stop (SIGTERM, endpoint::drain) closes the connections
+  /// (1012) in batches spread over this long, so that clients come back
+  /// elsewhere gradually rather than all at once.
+  std::chrono::milliseconds drain_time{10000};
+  /// GET /metrics (Prometheus), /healthz and /readyz are served on the
+  /// main port, and also on this one when set (0: none), bound to
+  /// metrics_host.
+  std::uint16_t metrics_port = 0;
+  std::string metrics_host = "127.0.0.1";
+  /// Who may read /metrics: "loopback" clients only, or "any".
+  std::string metrics_from = "loopback";
+  /// What /readyz asks of the cluster's configured peers (--peers): "none"
+  /// (ready whatever they do: a peer's restart must not take every node
+  /// out of a load balancer), "one" (at least one up), or "all".
+  std::string ready_peers = "none";
   /// Several processes as one: with a node port, broadcasts reach the
   /// subscribers of every node (see cluster_config). The secret defaults to
   /// the environment variable PHX_CLUSTER_SECRET.
@@ -85,11 +109,36 @@ struct endpoint_config {
   /// is named by the node's name unless set here.
   presence_config presence;
 
-  /// Reads the options above from the command line, as `--port 4000` or
-  /// `--port=4000`, plus the app's `extra` options. Prints usage and exits 0
-  /// on --help; prints the problem and usage and exits 2 on a bad option.
+  /// Looks up an environment variable (std::getenv, or a map in tests).
+  using env_lookup = std::function<const char*(const char*)>;
+
+  /// Reads the options above and the app's `extra` ones from three places,
+  /// each winning over the one before: a config file (`--config FILE`, or
+  /// the environment variable PHX_CONFIG; see config_file for the format),
+  /// the environment (`PHX_` and the option's name in upper case with `-`
+  /// as `_`: PHX_PORT, PHX_IDLE_TIMEOUT_MS), and `args`, the command line
+  /// without the program name (`--port 4000` or `--port=4000`; a flag
+  /// alone, or `--flag=true|false`). A flag from a file or the environment
+  /// is true/false (also 1/0, yes/no, on/off).
+  static endpoint_config_parse parse(const std::vector<std::string>& args, const env_lookup& env,
+                            const std::vector<cli_option>& extra = {},
+                            const std::string& program = "phx");
+
+  /// parse() of the process's command line and environment: prints usage
+  /// and exits 0 on --help; prints the problem and usage and exits 2 on a
+  /// bad option.
   static endpoint_config from_args(int argc, char** argv,
                                    const std::vector<cli_option>& extra = {});
+};
+
+/// What endpoint_config::parse found: the configuration, or that help was
+/// asked for, or what is wrong (naming the option, where its value came
+/// from and what it accepts).
+struct endpoint_config_parse {
+  endpoint_config config;
+  bool help = false;
+  std::string error;
+  std::string usage; ///< the --help text
 };
 
 } // namespace phx
