@@ -4,10 +4,9 @@
 
 using namespace std::chrono_literals;
 
-phx::join_result room_channel::join(const std::string&, const phx::json& params,
+phx::join_result room_channel::join(const std::string&, const phx::json&,
                                     phx::channel_socket& s) {
-  auto name = params.value("name", std::string{});
-  s.assign("name", name.empty() ? "anonymous" : name);
+  // The name is the socket's (chat_socket::connect took it from the token).
   // Broadcasting inside join would miss this very client (Phoenix's
   // after_join idiom).
   s.send_self(chat::after_join_atom_v);

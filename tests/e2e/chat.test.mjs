@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
 import { HOST, buildPath, sleep, startServer, stopServer } from '../support/server_process.mjs';
 
 const BIN = process.env.PHX_CHAT_BIN || buildPath('apps/chat/phx-chat');
@@ -314,3 +315,35 @@ test('the member list shows who is in the room, with their tabs', { timeout: TES
   assert.deepEqual(ivy.errors, [], 'no errors on ivy\'s page');
   await closeChat(ivy);
 }));
+
+// The page's socket authenticates with a Phoenix.Token from POST /token; a
+// socket without one (or with a forged one) is refused.
+test('the chat socket needs a token the server signed', { timeout: TEST_TIMEOUT }, async () => {
+  const base = `http://${HOST}:${server.port}`;
+  const res = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'tess' }),
+  });
+  assert.equal(res.status, 200);
+  const { token } = await res.json();
+  assert.match(token, /^SFMyNTY\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  const bad = await fetch(`${base}/token`, { method: 'POST', body: '{"name": ""}' });
+  assert.equal(bad.status, 400);
+  // The WebSocket upgrade: 101 with the token, 403 without or with a forged one.
+  const upgrade = (query) => new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${HOST}:${server.port}/socket/websocket?vsn=2.0.0${query}`);
+    ws.on('open', () => { ws.close(); resolve(101); });
+    ws.on('unexpected-response', (_req, r) => { resolve(r.statusCode); ws.terminate(); });
+    ws.on('error', () => {});
+  });
+  assert.equal(await upgrade(`&token=${encodeURIComponent(token)}`), 101);
+  assert.equal(await upgrade(''), 403);
+  const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
+  assert.equal(await upgrade(`&token=${encodeURIComponent(forged)}`), 403);
+  // A page that joins connects with its token (the member list shows its name).
+  const page = await openChat('tess');
+  await joinRoom(page, 'tess', 'tokens');
+  await waitForStatus(page, 'connected');
+  await waitForMember(page, 'tess', 1);
+});

@@ -10,7 +10,7 @@ const members = $("members");
 const transport = new URLSearchParams(location.search).get("transport") === "longpoll"
   ? Phoenix.LongPoll : WebSocket;
 
-let socket = null, socketName = null;  // one socket per name: the name is in its params
+let socket = null, socketName = null;  // one socket per name: the name is in its token
 let channel = null;                    // the room we are in
 
 // One line of the list. textContent only: user text is never parsed as HTML.
@@ -60,10 +60,25 @@ function setCanSend(on) {
   if (on) bodyInput.focus();
 }
 
-function connect(name) {
+// The server signs a token for the name (Phoenix.Token); the socket connects
+// with it, and the server takes the name from it.
+async function fetchToken(name) {
+  const res = await fetch("/token", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body.token;
+}
+
+async function connect(name) {
   if (socket) socket.disconnect();
-  const s = socket = new Phoenix.Socket("/socket", { transport, params: { name } });
+  socket = socketName = null;
+  const token = await fetchToken(name);
   socketName = name;
+  const s = socket = new Phoenix.Socket("/socket", { transport, params: { token } });
   // The client reconnects (and rejoins the channel) by itself, so these only
   // update the indicator. `s === socket` ignores a replaced socket's late close.
   s.onOpen(() => s === socket && setStatus("connected"));
@@ -72,16 +87,23 @@ function connect(name) {
   s.connect();
 }
 
-function join(name, room) {
+async function join(name, room) {
   if (channel) channel.leave();           // leave the previous room first
-  if (name !== socketName) connect(name); // a new name needs a new socket
+  channel = null;
+  if (name !== socketName) {              // a new name needs a new socket
+    try {
+      await connect(name);
+    } catch (e) {
+      return errorLine("No token for that name: " + e.message);
+    }
+  }
 
   messages.replaceChildren();
   members.replaceChildren();
   roomLabel.textContent = `Joining “${room}”…`;
   setCanSend(false);
 
-  const ch = channel = socket.channel("room:" + room, { name });
+  const ch = channel = socket.channel("room:" + room);
   // Until the server acknowledges our leave, the old channel still receives
   // broadcasts; `ch === channel` keeps them out of the new room's list.
   ch.on("new_msg", (msg) => ch === channel && addLine("msg", msg.name, msg.body));
