@@ -87,7 +87,8 @@ export class EchoNode {
   get pid() { return this.proc && this.proc.pid; }
 
   argv() {
-    const a = ['--port', String(this.httpPort), '--node-port', String(this.nodePort)];
+    // A short drain on SIGTERM (the default 10 s would outlast stop()'s wait).
+    const a = ['--port', String(this.httpPort), '--node-port', String(this.nodePort), '--drain-ms', '100'];
     if (this.peerPorts.length) a.push('--peers', this.peerPorts.map((p) => `${HOST}:${p}`).join(','));
     return [...a, ...this.args];
   }

@@ -100,8 +100,9 @@ describe('long-poll over raw HTTP (--longpoll-window-ms 500)', () => {
     const tokens = new Set([a.token]);
     for (let i = 0; i < 3; i++) tokens.add(await newSession(ctx.port));
     assert.equal(tokens.size, 4, 'every session gets its own token');
-    // A generated secret is announced (no --secret-key-base here).
-    assert.equal(logLines(ctx.server, /no secret_key_base configured/), 1);
+    // phx-echo signs with its demo secret_key_base when none is given, so
+    // the endpoint has none to generate (and announce).
+    assert.equal(logLines(ctx.server, /no secret_key_base configured/), 0);
     await by.check();
   });
 

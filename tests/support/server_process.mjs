@@ -46,7 +46,10 @@ export function canConnect(port) {
 async function startOnce(bin, args, waitMs) {
   const port = await freePort();
   let output = '';
-  const proc = spawn(bin, ['--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A short drain: SIGTERM closes what a test left open within 0.1 s, not
+  // the default 10 s (a test of the drain passes its own, which wins).
+  const proc = spawn(bin, ['--port', String(port), '--drain-ms', '100', ...args],
+                     { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk) => { output = (output + chunk).slice(-64_000); };
   proc.stdout.on('data', keep);
   proc.stderr.on('data', keep);
