@@ -25,7 +25,8 @@ if ! $replay && ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 # target:dictionary
-targets=(fuzz_serializer:json fuzz_frame_reader:ws fuzz_http_head:http fuzz_query:query)
+targets=(fuzz_serializer:json fuzz_frame_reader:ws fuzz_http_head:http fuzz_query:query
+         fuzz_token:token)
 # Large enough for the deepest seeds (15 KB), small enough to keep mutations fast.
 max_len=16384
 
