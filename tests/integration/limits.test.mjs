@@ -65,8 +65,18 @@ describe('--max-connections 5', () => {
   });
 });
 
+// Not under the sanitizers: UBSan's vptr check probes memory through a pipe
+// it opens on the spot, so in a process out of descriptors every virtual call
+// reports a false "object has invalid vptr" ("memory cannot be printed"; seen
+// in CAF's tuple_vals and boost's error_category at random) and the build's
+// -fno-sanitize-recover aborts. The normal build runs this test in the same
+// suite.
+const SANITIZED_SKIP = process.env.PHX_SANITIZED
+  ? "UBSan's vptr check needs a free descriptor (false reports when out of them)"
+  : false;
+
 describe('open-files limit (prlimit --nofile=64:64)', () => {
-  test('accepting stops without spinning, "accept failed" at most once a second, recovery once clients go', { timeout: 60_000 }, async (t) => {
+  test('accepting stops without spinning, "accept failed" at most once a second, recovery once clients go', { timeout: 60_000, skip: SANITIZED_SKIP }, async (t) => {
     const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
     const srv = launch(['--nofile=64:64', BIN, '--port', '0', '--drain-ms', '500'], { command: 'prlimit' });
     const clients = [];
