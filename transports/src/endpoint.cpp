@@ -304,7 +304,7 @@ void endpoint::drain(std::chrono::milliseconds over) {
                   / static_cast<std::size_t>(ticks);
     while (closed < target)
       close_next();
-    if (closed == total && i < ticks && total == 0)
+    if (total == 0)
       break; // nothing to wait for
     deadline += interval;
     std::unique_lock<std::mutex> lock{d.drain_mtx};
