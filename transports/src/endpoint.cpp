@@ -205,6 +205,8 @@ std::uint16_t endpoint::start() {
   if (ec)
     throw std::runtime_error("bad listen address \"" + d.config.host + "\": " + ec.message());
   log_capacity(d.config);
+  if (!d.config.tls_cert.empty() && !d.state->tls)
+    d.state->tls = std::make_shared<detail::tls_context>(d.config.tls_cert, d.config.tls_key);
   // The node first: a node whose clients can connect is already in its cluster.
   if (d.config.cluster.enabled()) {
     if (!d.cluster)
@@ -356,10 +358,23 @@ void endpoint::stop() {
     d.cluster->stop();
 }
 
+std::string endpoint::reload_tls() {
+  auto& tls = impl_->state->tls;
+  if (!tls)
+    return {};
+  auto problem = tls->reload();
+  if (problem.empty())
+    log(log_level::info, "TLS certificate reloaded from ", tls->cert_file());
+  else
+    log(log_level::error, "TLS reload failed, keeping the current certificate: ", problem);
+  return problem;
+}
+
 int endpoint::run() {
   auto& d = *impl_;
   net::io_context signals_ctx;
   net::signal_set signals{signals_ctx, SIGINT, SIGTERM};
+  net::signal_set hangups{signals_ctx, SIGHUP};
   std::uint16_t port = 0;
   try {
     port = start();
@@ -367,7 +382,21 @@ int endpoint::run() {
     log(log_level::error, e.what());
     return 1;
   }
-  log(log_level::info, "listening on http://", d.config.host, ":", port, "/");
+  log(log_level::info, "listening on ", d.state->tls ? "https://" : "http://", d.config.host, ":",
+      port, "/", d.state->tls ? " (TLS: " + d.config.tls_cert + ")" : std::string{});
+  // SIGHUP: a renewed certificate, without a restart.
+  std::function<void()> on_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec)
+        return;
+      if (d.state->tls)
+        reload_tls();
+      else
+        log(log_level::info, "received SIGHUP: no TLS certificate to reload");
+      on_hangup();
+    });
+  };
+  on_hangup();
   // The first signal drains (see drain()), a second one cuts it short.
   std::thread drainer;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -380,8 +409,10 @@ int endpoint::run() {
       log(log_level::info, "received signal ", second, ", stopping now");
       stop_drain();
     });
-    drainer = std::thread([this, &signals_ctx] {
+    drainer = std::thread([this, &signals_ctx, &hangups] {
       drain();
+      boost::system::error_code ignored;
+      hangups.cancel(ignored);
       signals_ctx.stop();
     });
   });

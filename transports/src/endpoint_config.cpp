@@ -225,6 +225,10 @@ endpoint_config_parse endpoint_config::parse(const std::vector<std::string>& arg
             cfg.max_connections, std::size_t{0}),
     integer("drain-ms", "on SIGTERM, close the connections (1012) spread over this long",
             drain.count, std::size_t{0}),
+    text("tls-cert", "serve HTTPS and WSS with this PEM certificate (chain) file, with --tls-key",
+         cfg.tls_cert, "a file name", not_empty, "none (plain HTTP)"),
+    text("tls-key", "the PEM private key of --tls-cert", cfg.tls_key, "a file name", not_empty,
+         "none"),
     integer("metrics-port", "also serve /metrics, /healthz and /readyz on this port (0: no)",
             cfg.metrics_port, std::uint16_t{0}),
     text("metrics-host", "address the metrics port binds to", cfg.metrics_host, "an address",
@@ -311,6 +315,10 @@ endpoint_config_parse endpoint_config::parse(const std::vector<std::string>& arg
       apply_file(specs, path);
     apply_env(specs, env);
     apply_args(specs, args);
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty())
+      throw std::invalid_argument(cfg.tls_cert.empty()
+                                    ? "--tls-key needs --tls-cert (PEM files: both or neither)"
+                                    : "--tls-cert needs --tls-key (PEM files: both or neither)");
   } catch (const std::invalid_argument& e) {
     result.error = e.what();
     return result;

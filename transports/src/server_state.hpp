@@ -20,6 +20,7 @@
 #include "http/origin_policy.hpp"
 #include "longpoll/longpoll_sessions.hpp"
 #include "longpoll/session_token.hpp"
+#include "tls/tls_context.hpp"
 
 namespace phx::detail {
 
@@ -61,6 +62,8 @@ struct server_state {
   std::vector<socket_mount> sockets;
   std::vector<static_mount> statics;
   std::vector<http_route> routes;
+  /// The certificate when the port speaks TLS (--tls-cert); none: plain.
+  std::shared_ptr<tls_context> tls;
   /// Signs and checks long-poll session tokens.
   session_token tokens;
   /// Live long-poll sessions, by id.

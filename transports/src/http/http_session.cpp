@@ -1,6 +1,7 @@
 #include "http/http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <openssl/ssl.h>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "phx/actors/connection.hpp"
@@ -43,9 +44,9 @@ bool is_loopback(const net::ip::address& address) {
   return address.is_loopback();
 }
 
-http_session::response make_response(const http_session::request& req, http::status status,
+http_response_message make_response(const http_request_message& req, http::status status,
                                      std::string content_type, std::string body) {
-  http_session::response res{status, req.version()};
+  http_response_message res{status, req.version()};
   res.set(http::field::server, "phoenix-caf");
   res.set(http::field::content_type, content_type);
   res.keep_alive(req.keep_alive());
@@ -54,7 +55,7 @@ http_session::response make_response(const http_session::request& req, http::sta
   return res;
 }
 
-http_session::response text_response(const http_session::request& req, http::status status,
+http_response_message text_response(const http_request_message& req, http::status status,
                                      std::string body) {
   return make_response(req, status, "text/plain; charset=utf-8", std::move(body));
 }
@@ -85,26 +86,64 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 
 } // namespace
 
-http_session::http_session(net::ip::tcp::socket&& socket, std::shared_ptr<server_state> state)
-  : stream_(std::move(socket)), state_(std::move(state)) {
+template <class Stream>
+basic_http_session<Stream>::basic_http_session(net::ip::tcp::socket&& socket,
+                                               std::shared_ptr<server_state> state,
+                                               beast::flat_buffer read,
+                                               std::shared_ptr<net::ssl::context> tls)
+  : tls_(std::move(tls)), stream_(make_stream(std::move(socket), tls_.get())),
+    buffer_(std::move(read)), state_(std::move(state)) {
 }
 
-void http_session::run() {
-  net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&http_session::read_head, shared_from_this()));
+template <class Stream>
+Stream basic_http_session<Stream>::make_stream(net::ip::tcp::socket&& socket,
+                                               net::ssl::context* tls) {
+  if constexpr (is_tls)
+    return Stream{beast::tcp_stream{std::move(socket)}, *tls};
+  else
+    return Stream{std::move(socket)};
 }
 
-void http_session::read_head() {
+template <class Stream>
+void basic_http_session<Stream>::run() {
+  if constexpr (is_tls) {
+    // The handshake is bounded like a request head (slowloris).
+    tcp().expires_after(state_->config.request_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                            beast::bind_front_handler(&basic_http_session::on_handshake,
+                                                      this->shared_from_this()));
+  } else {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&basic_http_session::read_head, this->shared_from_this()));
+  }
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_handshake(beast::error_code ec, std::size_t used) {
+  if (ec) {
+    metrics::node().refused_tls.add(1);
+    log(log_level::debug, "TLS handshake failed: ", ec.message());
+    return;
+  }
+  buffer_.consume(used);
+  read_head();
+}
+
+template <class Stream>
+void basic_http_session<Stream>::read_head() {
   parser_.emplace();
   parser_->body_limit(state_->config.max_http_body);
-  stream_.expires_after(state_->config.request_timeout);
+  tcp().expires_after(state_->config.request_timeout);
   http::async_read_header(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&http_session::on_head, shared_from_this()));
+                          beast::bind_front_handler(&basic_http_session::on_head, this->shared_from_this()));
 }
 
-void http_session::on_head(beast::error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_head(beast::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream) { // the client is done: so are we
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    if constexpr (is_tls)
+      return linger(); // close_notify first
+    socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
     return;
   }
   if (ec == http::error::body_limit) // Content-Length over the limit, seen in the head
@@ -117,6 +156,10 @@ void http_session::on_head(beast::error_code ec, std::size_t) {
     return refuse(http::status::bad_request, "malformed request\n");
   if (auto problem = check_request_head(parser_->get()))
     return refuse(problem->status, problem->why);
+  if (!is_tls && state_->tls) { // plain HTTP on the TLS port: say so, clearly
+    metrics::node().refused_plain_http.add(1);
+    return refuse(http::status::bad_request, "this port speaks HTTPS: use https:// or wss://\n");
+  }
   if (parser_->is_done())
     return serve();
   // A client that asks first (curl does for bodies over 1 KB) is told to go
@@ -124,7 +167,7 @@ void http_session::on_head(beast::error_code ec, std::size_t) {
   if (iequals(parser_->get()[http::field::expect], "100-continue")) {
     auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
     return http::async_write(stream_, *go_on,
-                             [self = shared_from_this(), go_on](beast::error_code write_ec,
+                             [self = this->shared_from_this(), go_on](beast::error_code write_ec,
                                                                 std::size_t) {
                                if (!write_ec)
                                  self->read_body();
@@ -133,12 +176,14 @@ void http_session::on_head(beast::error_code ec, std::size_t) {
   read_body();
 }
 
-void http_session::read_body() {
+template <class Stream>
+void basic_http_session<Stream>::read_body() {
   http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_body, shared_from_this()));
+                   beast::bind_front_handler(&basic_http_session::on_body, this->shared_from_this()));
 }
 
-void http_session::on_body(beast::error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_body(beast::error_code ec, std::size_t) {
   if (ec == http::error::body_limit) // a chunked body past the limit
     return refuse(http::status::payload_too_large, "request body too large\n");
   if (ec && !is_parse_error(ec))
@@ -148,7 +193,8 @@ void http_session::on_body(beast::error_code ec, std::size_t) {
   serve();
 }
 
-void http_session::serve() {
+template <class Stream>
+void basic_http_session<Stream>::serve() {
   auto req = parser_->release();
   // A keep-alive connection may now wait long (a long-poll GET waits up to
   // its window): it keeps no parser and, with nothing pipelined, no buffer.
@@ -168,12 +214,13 @@ void http_session::serve() {
   write(handle(req, path, query));
 }
 
-void http_session::longpoll(const request& req, std::string_view query,
+template <class Stream>
+void basic_http_session<Stream>::longpoll(const request& req, std::string_view query,
                             const socket_mount& mount) {
   beast::error_code ec;
-  auto peer = stream_.socket().remote_endpoint(ec);
+  auto peer = socket().remote_endpoint(ec);
   // A poll may be answered from any thread: the answer is written here.
-  auto respond = [self = shared_from_this()](response res) {
+  auto respond = [self = this->shared_from_this()](response res) {
     ++self->state_->longpoll_answers_unwritten;
     net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
       self->write(std::move(res), [self] { --self->state_->longpoll_answers_unwritten; });
@@ -184,14 +231,16 @@ void http_session::longpoll(const request& req, std::string_view query,
                                   std::move(respond)});
 }
 
-void http_session::refuse(http::status status, std::string_view why) {
+template <class Stream>
+void basic_http_session<Stream>::refuse(http::status status, std::string_view why) {
   request req;
   req.version(11);
   req.keep_alive(false);
   write(text_response(req, status, std::string{why}));
 }
 
-void http_session::upgrade(const request& req, std::string_view query, const socket_mount& mount) {
+template <class Stream>
+void basic_http_session<Stream>::upgrade(const request& req, std::string_view query, const socket_mount& mount) {
   auto params = parse_query(query, state_->config.max_json_depth);
   auto vsn_param = params.find("vsn");
   auto vsn = vsn_param != params.end() && vsn_param->is_string() ? vsn_param->get<std::string>()
@@ -226,7 +275,7 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
   auto info = std::make_shared<connect_info>();
   info->transport = "websocket";
   beast::error_code ec;
-  auto peer = stream_.socket().remote_endpoint(ec);
+  auto peer = socket().remote_endpoint(ec);
   if (!ec)
     info->peer_address = peer.address().to_string();
   info->user_agent = std::string{req[http::field::user_agent]};
@@ -245,15 +294,24 @@ void http_session::upgrade(const request& req, std::string_view query, const soc
     return write(text_response(req, http::status::forbidden, ""));
   }
   m.websocket_connects.add(1);
-  auto session =
-    std::make_shared<websocket_session>(stream_.release_socket(), state_, std::move(slot));
+  std::unique_ptr<tls_wire> tls;
+  if constexpr (is_tls) {
+    // The session carries on with this connection's TLS state on the bare
+    // socket; this stream (and its buffers) goes with this HTTP session.
+    SSL* ssl = stream_.native_handle();
+    SSL_up_ref(ssl);
+    tls = std::make_unique<tls_wire>(ssl, socket().native_handle());
+  }
+  auto session = std::make_shared<websocket_session>(tcp().release_socket(), state_,
+                                                     std::move(slot), std::move(tls));
   auto connection = start_connection(*state_, mount, session, *format, std::move(*accepted),
                                      transport::websocket);
   session->start(std::move(connection),
                  switching_protocols(req[http::field::sec_websocket_key], subprotocol));
 }
 
-http_session::response http_session::handle(const request& req, std::string_view path,
+template <class Stream>
+typename basic_http_session<Stream>::response basic_http_session<Stream>::handle(const request& req, std::string_view path,
                                              std::string_view query) {
   for (auto& mount : state_->sockets)
     if (mount.transports.contains(transport::websocket) && path == mount.path + "/websocket")
@@ -273,7 +331,7 @@ http_session::response http_session::handle(const request& req, std::string_view
     in.content_type = std::string{req[http::field::content_type]};
     in.authorization = std::string{req[http::field::authorization]};
     beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
+    auto peer = socket().remote_endpoint(ec);
     if (!ec) {
       in.peer_address = peer.address().to_string();
       in.peer_is_loopback = is_loopback(peer.address());
@@ -315,13 +373,14 @@ http_session::response http_session::handle(const request& req, std::string_view
   return text_response(req, http::status::not_found, "not found\n");
 }
 
-void http_session::write(response res, std::function<void()> written) {
+template <class Stream>
+void basic_http_session<Stream>::write(response res, std::function<void()> written) {
   auto sp = std::make_shared<response>(std::move(res));
   bool close = sp->need_eof();
   // A fresh bound: a long-poll answer comes after the reading's has passed.
-  stream_.expires_after(state_->config.request_timeout);
+  tcp().expires_after(state_->config.request_timeout);
   http::async_write(stream_, *sp,
-                    [self = shared_from_this(), sp, close,
+                    [self = this->shared_from_this(), sp, close,
                      written = std::move(written)](beast::error_code ec, std::size_t n) {
                       if (written)
                         written();
@@ -329,7 +388,8 @@ void http_session::write(response res, std::function<void()> written) {
                     });
 }
 
-void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+template <class Stream>
+void basic_http_session<Stream>::on_write(bool close, beast::error_code ec, std::size_t) {
   if (ec)
     return;
   if (close)
@@ -337,24 +397,38 @@ void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
   read_head();
 }
 
-void http_session::linger() {
+template <class Stream>
+void basic_http_session<Stream>::linger() {
   // Closing with request bytes unread makes the kernel send a reset, which
   // can destroy the answer before the client reads it (a 413 mid-upload).
+  if constexpr (is_tls) {
+    // close_notify, then the client's (bounded): TLS clients read the
+    // answer first.
+    tcp().expires_after(linger_time);
+    return stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->socket().close(ignored);
+    });
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
   drained_ = std::make_unique<std::array<char, 4096>>();
-  stream_.expires_after(linger_time);
+  tcp().expires_after(linger_time);
   drain();
 }
 
-void http_session::drain() {
+template <class Stream>
+void basic_http_session<Stream>::drain() {
   stream_.async_read_some(net::buffer(*drained_),
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                             if (!ec)
                               return self->drain();
                             beast::error_code ignored;
-                            self->stream_.socket().close(ignored);
+                            self->socket().close(ignored);
                           });
 }
+
+template class basic_http_session<beast::tcp_stream>;
+template class basic_http_session<beast::ssl_stream<beast::tcp_stream>>;
 
 } // namespace phx::detail

@@ -6,6 +6,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 
 #include "http/http_session.hpp"
+#include "http/tls_detector.hpp"
 #include "phx/metrics/node_metrics.hpp"
 #include "phx/protocol/log.hpp"
 
@@ -82,7 +83,10 @@ void listener::on_accept(boost::beast::error_code ec, tcp::socket socket) {
   // Frames are written whole and gathered: Nagle would only hold the next
   // one back until the client's ACK (Phoenix's cowboy sets it too).
   socket.set_option(tcp::no_delay(true), ec);
-  std::make_shared<http_session>(std::move(socket), state_)->run();
+  if (state_->tls)
+    std::make_shared<tls_detector>(std::move(socket), state_)->run();
+  else
+    std::make_shared<http_session>(std::move(socket), state_)->run();
   do_accept();
 }
 

@@ -36,7 +36,9 @@ void write_connections(metrics::prometheus_writer& w, const metrics::node_metric
     .sample(m.refused_vsn.value(), {{"reason", "vsn"}})
     .sample(m.refused_handshake.value(), {{"reason", "handshake"}})
     .sample(m.refused_limit.value(), {{"reason", "limit"}})
-    .sample(m.refused_draining.value(), {{"reason", "draining"}});
+    .sample(m.refused_draining.value(), {{"reason", "draining"}})
+    .sample(m.refused_tls.value(), {{"reason", "tls_handshake"}})
+    .sample(m.refused_plain_http.value(), {{"reason", "plain_http"}});
   w.single("phx_accept_errors_total", "counter",
            "accept() failures (out of file descriptors, typically).", m.accept_errors.value());
 }

@@ -17,7 +17,7 @@ using outcome = longpoll_session::poll_result::outcome;
 
 longpoll_session::longpoll_session(std::string id, std::shared_ptr<server_state> state,
                                    net::any_io_executor executor, connection_slot slot)
-  : id_(std::move(id)), slot_(std::move(slot)), state_(std::move(state)), expiry_(std::move(executor)),
+  : id_(std::move(id)), state_(std::move(state)), slot_(std::move(slot)), expiry_(std::move(executor)),
     window_(state_->config.longpoll_window), out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes),
     last_poll_(clock::now()) {
 }

@@ -113,8 +113,10 @@ private:
 
   const std::string id_;
   const std::uint64_t id_number_ = next_connection_id(); ///< in log lines
-  connection_slot slot_; ///< --max-connections, the connections gauge
   std::shared_ptr<server_state> state_;
+  // After state_: destroyed first, it gives its count back to the state,
+  // which this session may be the last to hold.
+  connection_slot slot_; ///< --max-connections, the connections gauge
   boost::asio::steady_timer expiry_;
   const std::chrono::milliseconds window_;
 

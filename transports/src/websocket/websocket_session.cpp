@@ -37,23 +37,14 @@ std::size_t append_iovecs(const websocket_session::wire_buffers& parts, iovec* i
   return count;
 }
 
-// One non-blocking gathered write; bytes sent, 0 on a full socket or an
-// error (the strand's asynchronous write meets the error again).
-std::size_t send_now(int fd, iovec* iov, std::size_t count) noexcept {
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = count;
-  auto n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  return n < 0 ? 0 : static_cast<std::size_t>(n);
-}
-
 } // namespace
 
 websocket_session::websocket_session(net::ip::tcp::socket&& socket,
-                                     std::shared_ptr<server_state> state, connection_slot slot)
-  : slot_(std::move(slot)), socket_(std::move(socket)), timer_(socket_.get_executor()),
-    reader_(state->config.max_frame_size), state_(std::move(state)),
-    out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes) {
+                                     std::shared_ptr<server_state> state, connection_slot slot,
+                                     std::unique_ptr<tls_wire> tls)
+  : socket_(std::move(socket)), timer_(socket_.get_executor()),
+    reader_(state->config.max_frame_size), state_(std::move(state)), slot_(std::move(slot)),
+    tls_(std::move(tls)), out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes) {
 }
 
 websocket_session::~websocket_session() {
@@ -77,17 +68,16 @@ void websocket_session::start(caf::actor connection, std::string handshake) {
   // bounded by the idle timeout like everything else.
   last_read_ = clock::now();
   arm_timer(last_read_ + state_->config.idle_timeout);
-  auto sent = ::send(socket_.native_handle(), handshake.data(), handshake.size(), MSG_NOSIGNAL);
-  if (sent == static_cast<ssize_t>(handshake.size()))
+  iovec whole{handshake.data(), handshake.size()};
+  auto sent = send_now(&whole, 1);
+  if (sent == handshake.size())
     return on_handshake_written({});
-  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-    return finish("the handshake could not be written");
-  handshake_ = handshake.substr(sent < 0 ? 0 : static_cast<std::size_t>(sent));
-  net::async_write(socket_, net::buffer(handshake_),
-                   [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
-                     self->handshake_ = {};
-                     self->on_handshake_written(write_ec);
-                   });
+  handshake_ = handshake.substr(sent);
+  write_async(net::buffer(handshake_),
+              [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                self->handshake_ = {};
+                self->on_handshake_written(write_ec);
+              });
 }
 
 void websocket_session::on_handshake_written(beast::error_code ec) {
@@ -109,8 +99,12 @@ void websocket_session::on_handshake_written(beast::error_code ec) {
 // -- reading ------------------------------------------------------------------
 
 void websocket_session::wait_readable() {
-  socket_.async_wait(net::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+  auto on_ready = [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); };
+  if (tls_ && tls_->has_buffered_input()) // read already: the socket would not wake us
+    return net::post(socket_.get_executor(), [on_ready] { on_ready({}); });
+  bool for_write = tls_ && tls_->read_wants_write();
+  socket_.async_wait(for_write ? net::ip::tcp::socket::wait_write : net::ip::tcp::socket::wait_read,
+                     std::move(on_ready));
 }
 
 void websocket_session::on_readable(beast::error_code ec) {
@@ -122,7 +116,7 @@ void websocket_session::on_readable(beast::error_code ec) {
   // A bounded number of chunks per wake-up, so that one busy client cannot
   // keep this I/O thread from its other sessions.
   for (int round = 0; round < 16; ++round) {
-    auto n = socket_.read_some(net::buffer(chunk), ec);
+    auto n = read_now(chunk.data(), chunk.size(), ec);
     if (ec == net::error::would_block || ec == net::error::try_again)
       break;
     if (ec)
@@ -350,9 +344,37 @@ websocket_session::wire_buffers websocket_session::wire_parts(const outgoing& ou
 std::size_t websocket_session::write_now(const outgoing& out) noexcept {
   std::uint8_t header[ws::max_header_size];
   iovec iov[wire_buffer_count];
-  auto n = send_now(socket_.native_handle(), iov, append_iovecs(wire_parts(out, header), iov));
+  auto n = send_now(iov, append_iovecs(wire_parts(out, header), iov));
   count_written(n, n == out.wire_size() ? 1 : 0);
   return n;
+}
+
+std::size_t websocket_session::send_now(iovec* iov, std::size_t count) noexcept {
+  if (tls_) {
+    beast::error_code ec;
+    return tls_->write(iov, count, ec);
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+std::size_t websocket_session::read_now(char* data, std::size_t size, beast::error_code& ec) {
+  if (tls_)
+    return tls_->read(data, size, ec);
+  return socket_.read_some(net::buffer(data, size), ec);
+}
+
+template <class Buffers, class Handler>
+void websocket_session::write_async(const Buffers& buffers, Handler&& done) {
+  if (!tls_)
+    return net::async_write(socket_, buffers, std::forward<Handler>(done));
+  std::vector<net::const_buffer> list;
+  for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it)
+    list.emplace_back(*it);
+  tls_->async_write(socket_, std::move(list), std::forward<Handler>(done));
 }
 
 void websocket_session::count_written(std::size_t bytes, std::size_t frames) noexcept {
@@ -378,7 +400,7 @@ void websocket_session::write_queued_locked() {
   }
   if (count == 0)
     return;
-  auto n = send_now(socket_.native_handle(), parts, count);
+  auto n = send_now(parts, count);
   if (n == 0)
     return; // a full socket, or an error the strand's write will meet
   auto queued = out_.pending().size();
@@ -415,8 +437,7 @@ void websocket_session::do_write() {
   // batch is the strand's until batch_written.
   auto& batch = out_.batch();
   if (batch.size() == 1) { // the common case under light load: no allocation
-    return net::async_write(socket_, wire_parts(batch.front(), single_header_),
-                            std::move(on_written));
+    return write_async(wire_parts(batch.front(), single_header_), std::move(on_written));
   }
   headers_.resize(batch.size() * ws::max_header_size);
   std::vector<net::const_buffer> buffers;
@@ -425,7 +446,7 @@ void websocket_session::do_write() {
     for (auto& part : wire_parts(batch[i], headers_.data() + i * ws::max_header_size))
       if (part.size() > 0)
         buffers.push_back(part);
-  net::async_write(socket_, buffers, std::move(on_written));
+  write_async(buffers, std::move(on_written));
 }
 
 void websocket_session::on_write(beast::error_code ec, std::size_t n) {
@@ -448,6 +469,8 @@ void websocket_session::on_write(beast::error_code ec, std::size_t n) {
     if (peer_closed_)
       return finish("closing handshake done");
     // Our close is out: half-close and wait (bounded) for the client's EOF.
+    if (tls_)
+      tls_->shutdown();
     socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
     arm_timer(clock::now() + close_timeout);
     return;

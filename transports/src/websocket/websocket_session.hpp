@@ -17,6 +17,7 @@
 #include "phx/protocol/frame_sink.hpp"
 #include "outbound_queue.hpp"
 #include "server_state.hpp"
+#include "tls/tls_wire.hpp"
 #include "websocket/websocket_codec.hpp"
 
 namespace phx::detail {
@@ -38,11 +39,15 @@ namespace phx::detail {
 /// ping replaces the payload to answer, as RFC 6455 5.5.3 allows), and
 /// reading pauses while that pong is unwritten: a client that pings without
 /// reading is slowed down by TCP instead of growing our memory.
+///
+/// Over TLS (wss://) the same happens with plaintext: a tls_wire encrypts
+/// what the session writes (small frames gathered into whole records) and
+/// decrypts what it reads, on the same non-blocking socket.
 class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
   websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
-                    connection_slot slot = {});
+                    connection_slot slot = {}, std::unique_ptr<tls_wire> tls = nullptr);
   ~websocket_session() override;
 
   /// Writes `handshake` (the 101 response), then reads frames for `connection`.
@@ -89,6 +94,13 @@ private:
   static ws::opcode opcode_of(const outgoing& out) noexcept;
   static wire_buffers wire_parts(const outgoing& out, std::uint8_t* header) noexcept;
   std::size_t write_now(const outgoing& out) noexcept;
+  // One non-blocking gathered write (through TLS if any); bytes taken, 0
+  // on a full socket or an error (the strand's write meets it again).
+  std::size_t send_now(iovec* iov, std::size_t count) noexcept;
+  std::size_t read_now(char* data, std::size_t size, boost::beast::error_code& ec);
+  // Writes all of `buffers`, then `done` (bytes written) on the strand.
+  template <class Buffers, class Handler>
+  void write_async(const Buffers& buffers, Handler&& done);
   static void count_written(std::size_t bytes, std::size_t frames) noexcept;
   void write_queued_locked();
   void schedule_close_locked();
@@ -102,14 +114,17 @@ private:
   void finish(const char* why);
 
   const std::uint64_t id_ = next_connection_id(); ///< in log lines
-  connection_slot slot_; ///< --max-connections, the connections gauge
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_; ///< idle timeout, then the close handshake's bound
   std::string handshake_; ///< only while the 101 did not fit in one send
   ws::frame_reader reader_;
   std::chrono::steady_clock::time_point last_read_;
   std::shared_ptr<server_state> state_;
+  // After state_: destroyed first, it gives its count back to the state,
+  // which this session may be the last to hold.
+  connection_slot slot_; ///< --max-connections, the connections gauge
   caf::actor connection_;
+  std::unique_ptr<tls_wire> tls_; ///< wss://; none for ws://
 
   /// The session's life, in order; it only moves forward. Changed on the
   /// strand (open: under mtx_ too, so that senders see it with the queue).

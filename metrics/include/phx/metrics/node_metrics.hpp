@@ -21,6 +21,8 @@ struct node_metrics {
   counter refused_handshake; ///< a malformed upgrade or long-poll request
   counter refused_limit;     ///< --max-connections, or long-poll sessions
   counter refused_draining;  ///< the endpoint is draining
+  counter refused_tls;       ///< a TLS handshake failed
+  counter refused_plain_http; ///< plain HTTP sent to the TLS port (400)
   counter accept_errors;     ///< accept() failed (out of file descriptors)
   // Bytes and frames on the wire (WebSocket frames; long-poll messages).
   counter bytes_written;

@@ -93,8 +93,8 @@ public:
 
   /// Binds, listens and starts the I/O threads (and, with a node port, joins
   /// the cluster first); returns the bound port. Throws std::runtime_error
-  /// when the address cannot be bound, std::invalid_argument when a cluster
-  /// node has no secret.
+  /// when the address cannot be bound or the TLS files cannot be used,
+  /// std::invalid_argument when a cluster node has no secret.
   std::uint16_t start();
 
   /// Closes every connection (1012), stops the listener and the I/O threads.
@@ -114,9 +114,16 @@ public:
   /// Cuts a running drain() short (from any thread).
   void stop_drain();
 
+  /// Reads --tls-cert and --tls-key again: connections accepted from now on
+  /// get the new certificate, open ones keep theirs. On failure (a file
+  /// missing, a key that does not match) the old one stays. Returns the
+  /// problem, or "" when done (also "" with nothing to reload: no TLS).
+  std::string reload_tls();
+
   /// start(), then serves until SIGINT or SIGTERM, then drains (a second
-  /// signal cuts it short) and stops. Returns the process exit code: 0, or
-  /// non-zero when the listener could not start.
+  /// signal cuts it short) and stops; SIGHUP reloads the TLS certificate.
+  /// Returns the process exit code: 0, or non-zero when the listener could
+  /// not start.
   int run();
 
 private:

@@ -95,6 +95,12 @@ struct endpoint_config {
   /// metrics_host.
   std::uint16_t metrics_port = 0;
   std::string metrics_host = "127.0.0.1";
+  /// TLS: with both set (PEM files; the certificate file may hold its
+  /// chain), the port speaks only HTTPS and WSS, TLS 1.2 and 1.3. SIGHUP
+  /// (or endpoint::reload_tls) reads them again. The metrics port stays
+  /// plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
   /// Who may read /metrics: "loopback" clients only, or "any".
   std::string metrics_from = "loopback";
   /// What /readyz asks of the cluster's configured peers (--peers): "none"
