@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include "tls_client.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <netinet/tcp.h>
@@ -28,9 +30,15 @@ const char* to_string(close_cause c) {
 connection::connection(int epoll_fd, uint32_t slot, connection_handler& handler)
     : slot_(slot), handler_(handler), epoll_fd_(epoll_fd) {}
 
-connection::~connection() {
-  if (fd_ >= 0)
-    ::close(fd_);
+connection::~connection() { close_socket(false); }
+
+void connection::close_socket(bool notify) {
+  if (fd_ < 0)
+    return;
+  if (tls_)
+    tls_->detach(notify);
+  ::close(fd_); // also removes it from the epoll set
+  fd_ = -1;
 }
 
 void connection::start(const sockaddr_in& server, const sockaddr_in& source) {
@@ -53,6 +61,9 @@ void connection::start(const sockaddr_in& server, const sockaddr_in& source) {
   int rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&server), sizeof server);
   if (rc != 0 && errno != EINPROGRESS)
     return finish(close_cause::connect_failed);
+  tls_read_needs_out_ = tls_write_needs_out_ = false;
+  if (tls_ && !tls_->attach(fd_)) // the handshake starts with on_connected()'s first send
+    return finish(close_cause::connect_failed);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT;
   ev.data.u64 = slot_;
@@ -71,10 +82,7 @@ void connection::want_write(bool on) {
 }
 
 void connection::finish(close_cause why) {
-  if (fd_ >= 0) {
-    ::close(fd_); // also removes it from the epoll set
-    fd_ = -1;
-  }
+  close_socket(true);
   if (state_ == conn_state::closed)
     return;
   state_ = conn_state::closed;
@@ -82,10 +90,7 @@ void connection::finish(close_cause why) {
 }
 
 void connection::abort() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
+  close_socket(false);
   state_ = conn_state::closed;
 }
 
@@ -103,6 +108,8 @@ void connection::on_event(uint32_t events) {
     }
     return;
   }
+  if (tls_)
+    return on_tls_event(events);
   if (events & EPOLLOUT)
     flush();
   if (fd_ >= 0 && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
@@ -119,6 +126,8 @@ void connection::send_bytes(std::string_view bytes) {
 }
 
 void connection::flush() {
+  if (tls_)
+    return flush_tls();
   while (!out_.empty() && fd_ >= 0) {
     ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -136,8 +145,7 @@ void connection::flush() {
 }
 
 void connection::on_readable() {
-  // Room for the rest of a big message at once, else 64 KiB.
-  size_t room = std::max<size_t>(65536, in_wanted_ > in_.size() ? in_wanted_ - in_.size() : 0);
+  size_t room = read_room();
   ssize_t n = ::recv(fd_, in_.prepare(room), room, 0);
   if (n == 0)
     return finish(end_cause(true));

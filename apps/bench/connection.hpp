@@ -1,21 +1,25 @@
 #pragma once
 // One client of the server over one non-blocking TCP socket, driven by a
 // worker's epoll loop (level-triggered): the TCP part (source address,
-// connect, buffered sends) is here; the transport (ws_connection: WebSocket,
-// longpoll_session: Phoenix long-poll over HTTP/1.1) speaks through it. What
-// the Phoenix messages mean is up to the handler.
+// connect, buffered sends) is here, with TLS (--tls) in connection_tls.cpp;
+// the transport (ws_connection: WebSocket, longpoll_session: Phoenix long-poll
+// over HTTP/1.1) speaks through it. What the Phoenix messages mean is up to
+// the handler.
 #include "phx_frame.hpp"
 #include "read_buffer.hpp"
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace bench {
 
 class connection;
+class tls_client;
 
 // `upgrading`: the transport's handshake (WebSocket 101, long-poll session
 // token) is under way; `open`: frames can be sent.
@@ -41,6 +45,9 @@ public:
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
+  // --tls: every attempt from now on speaks TLS, with SNI `server_name`
+  // (empty: none). A failed TLS handshake ends the attempt as connect_failed.
+  void use_tls(const std::string& server_name);
   // Starts a non-blocking connect from `source` (port chosen at connect time).
   void start(const sockaddr_in& server, const sockaddr_in& source);
   void on_event(uint32_t events);
@@ -88,11 +95,26 @@ private:
   void flush();
   void want_write(bool on);
   void on_readable();
+  // Room to read into: all of a big message at once, else 64 KiB.
+  size_t read_room() const {
+    return std::max<size_t>(65536, in_wanted_ > in_.size() ? in_wanted_ - in_.size() : 0);
+  }
+  // Closes the socket; `notify`: a TLS session says goodbye first.
+  void close_socket(bool notify);
+
+  // TLS (connection_tls.cpp): the same buffers, OpenSSL instead of send/recv.
+  void on_tls_event(uint32_t events);
+  void flush_tls();
+  void read_tls();
+  void end_tls(bool eof);
 
   int epoll_fd_;
   int fd_ = -1;
   bool writing_ = false; // EPOLLOUT registered
   std::string out_;
+  std::unique_ptr<tls_client> tls_; // null: plain TCP
+  // A TLS read or write waits for the socket to take bytes (EPOLLOUT).
+  bool tls_read_needs_out_ = false, tls_write_needs_out_ = false;
 };
 
 } // namespace bench

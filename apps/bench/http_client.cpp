@@ -28,7 +28,7 @@ std::string http_client::request(const std::string& path, const std::string& bod
 }
 
 bool http_client::send_post(const std::string& path, const std::string& body) {
-  if (!sock_.is_open() && !sock_.connect(host_, port_, 5000))
+  if (!sock_.is_open() && !sock_.connect(host_, port_, 5000, tls_))
     return false;
   if (!sock_.send_all(request(path, body)))
     return false;
@@ -79,7 +79,7 @@ int http_client::post_json(const std::string& path, const std::string& body) {
 }
 
 int http_client::exchange(const std::string& request) {
-  if (!sock_.is_open() && !sock_.connect(host_, port_, 5000))
+  if (!sock_.is_open() && !sock_.connect(host_, port_, 5000, tls_))
     return -1;
   buf_.clear();
   closing_ = false;

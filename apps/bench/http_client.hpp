@@ -1,7 +1,8 @@
 #pragma once
 // Keep-alive HTTP/1.1 client for POST /api/broadcast: one request at a time
 // (post_json), or pipelined without waiting for the answers (send_post,
-// then collect_answers), which is what an open-loop publisher needs.
+// then collect_answers), which is what an open-loop publisher needs. HTTPS
+// with `tls`.
 #include "blocking_socket.hpp"
 
 #include <cstdint>
@@ -11,7 +12,8 @@ namespace bench {
 
 class http_client {
 public:
-  http_client(std::string host, int port) : host_(std::move(host)), port_(port) {}
+  http_client(std::string host, int port, bool tls)
+      : host_(std::move(host)), port_(port), tls_(tls) {}
   // POSTs a JSON body; returns the HTTP status, -1 when no response came.
   int post_json(const std::string& path, const std::string& body);
 
@@ -31,6 +33,7 @@ private:
   int take_answer();
   std::string host_;
   int port_;
+  bool tls_;
   blocking_socket sock_;
   std::string buf_;
   int64_t due_ = 0; // pipelined requests not yet answered

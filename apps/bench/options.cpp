@@ -195,6 +195,15 @@ const std::vector<option_spec>& specs() {
               "fanout/rtt: wait this long for outstanding messages; presence: give up "
               "after this long without progress"),
       INT_OPT("max-run-s", max_run_s, "hard cap per scenario in seconds (0: derived)"),
+      FLAG_OPT("tls", tls,
+               "speak TLS (1.2 or 1.3, OpenSSL) on every connection to the server: "
+               "WebSocket (wss) and long-poll (https) clients, the broadcast POSTs, the "
+               "shout publisher; for a server whose port is HTTPS/WSS only. The server's "
+               "certificate is NOT verified (a load generator, not a client to trust); SNI "
+               "only for a host name, so none for --host's address. A handshake that fails "
+               "counts as connect_failed (the first reason goes to stderr); first, one "
+               "handshake per node checks that TLS works and gives the RESULT its "
+               "tls_protocol and tls_cipher"),
       FLAG_OPT("smoke", smoke, "short run of every scenario; exit 0 only if all is well"),
       FLAG_OPT("help", help, "print this and exit"),
   };

@@ -43,6 +43,7 @@ struct options {
   int setup_timeout_ms = 120000;
   int drain_ms = 5000;
   int max_run_s = 0;          // hard cap on the whole run; 0: derived from the others
+  bool tls = false;           // every connection to the server over TLS (no verification)
   bool smoke = false;
   bool help = false;
 

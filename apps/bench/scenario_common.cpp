@@ -59,6 +59,26 @@ void check_nodes_reachable(const options& o) {
   }
 }
 
+namespace {
+
+// --tls: one handshake with each node before the scenario, so that a port
+// that does not speak TLS is named at once, not found out as thousands of
+// connect failures; what the first node negotiated goes into the result.
+void check_tls(const options& o, result_json& negotiated) {
+  for (int k = 0; o.tls && k < o.nodes(); ++k) {
+    blocking_socket probe;
+    if (!probe.connect(o.host, o.node_port(k), 2000, true))
+      throw std::runtime_error("--tls: " + o.host + ":" + std::to_string(o.node_port(k)) +
+                               " completed no TLS handshake (reason above, if it got that far)");
+    if (k == 0) {
+      negotiated["tls_protocol"] = probe.tls()->protocol();
+      negotiated["tls_cipher"] = probe.tls()->cipher();
+    }
+  }
+}
+
+} // namespace
+
 std::string node_key(const options& o, int k) { return std::to_string(o.node_port(k)); }
 
 result_json result_header(const options& o, const server_set& servers) {
@@ -70,6 +90,7 @@ result_json result_header(const options& o, const server_set& servers) {
   if (o.cluster())
     j["ports"] = servers.ports;
   j["transport"] = o.transport;
+  j["tls"] = o.tls;
   j["server_pid"] = servers.pids.empty() ? 0 : servers.pids[0];
   if (o.cluster())
     j["server_pids"] = servers.pids;
@@ -100,6 +121,8 @@ void add_longpoll_figures(const options& o, result_json& j, const worker_totals&
 
 scenario_result run_scenario(const options& o) {
   check_nodes_reachable(o);
+  result_json negotiated;
+  check_tls(o, negotiated);
   arm_hard_cap(hard_cap_seconds(o));
   scenario_result r;
   if (o.scenario == "idle")
@@ -114,7 +137,9 @@ scenario_result run_scenario(const options& o) {
     r = run_churn(o);
   disarm_hard_cap();
   r.json["ok"] = r.ok;
-  print_report(o.scenario, r.json);
+  if (o.tls)
+    r.json.update(negotiated);
+  print_report(o.tls ? o.scenario + " over TLS" : o.scenario, r.json);
   return r;
 }
 

@@ -177,7 +177,7 @@ scenario_result run_fanout(const options& opts) {
   r.json["joined"] = joined;
   pool.command('g');
   publish_log log;
-  http_client http(o.host, o.port);
+  http_client http(o.host, o.port, o.tls);
   ws_publisher pub(o);
   std::string error;
   if (ready && o.trigger == "shout" && !pub.open(error)) {

@@ -4,6 +4,7 @@
 #include "connection.hpp"
 #include "histogram.hpp"
 #include "longpoll_session.hpp"
+#include "tls_client.hpp"
 #include "ws_codec.hpp"
 #include "ws_connection.hpp"
 
@@ -64,6 +65,7 @@ private:
   bool tracks_presence() const { return presence() && !o_.presence_baseline; }
   bool longpoll() const { return o_.transport == "longpoll"; }
   std::unique_ptr<connection> make_connection(uint32_t slot);
+  std::unique_ptr<connection> make_transport(uint32_t slot); // WebSocket or long-poll
   void start_connection(uint32_t slot);
   void tick(int64_t now);
   void setup_tick();
@@ -191,6 +193,13 @@ worker::worker(const options& o, const worker_share& s, int cmd_fd, int report_f
 }
 
 std::unique_ptr<connection> worker::make_connection(uint32_t slot) {
+  std::unique_ptr<connection> c = make_transport(slot);
+  if (o_.tls)
+    c->use_tls(tls_server_name(o_.host));
+  return c;
+}
+
+std::unique_ptr<connection> worker::make_transport(uint32_t slot) {
   size_t k = size_t(node_of(slot));
   if (longpoll())
     return std::make_unique<longpoll_session>(epfd_, slot, *this, lp_targets_[k], lp_);

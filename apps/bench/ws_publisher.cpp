@@ -35,7 +35,7 @@ bool ws_publisher::next_text(std::string& text) {
 }
 
 bool ws_publisher::open(std::string& error) {
-  if (!sock_.connect(o_.host, o_.port, 5000)) {
+  if (!sock_.connect(o_.host, o_.port, 5000, o_.tls)) {
     error = "publisher: cannot connect";
     return false;
   }

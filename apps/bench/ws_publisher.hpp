@@ -1,7 +1,7 @@
 #pragma once
 // The parent's own blocking WebSocket for `fanout --trigger shout`: joins the
 // topic and pushes `shout` events. It is a subscriber too, so its own copy of
-// each broadcast is its acknowledgement (shout has no reply).
+// each broadcast is its acknowledgement (shout has no reply). Over TLS with --tls.
 #include "blocking_socket.hpp"
 #include "options.hpp"
 

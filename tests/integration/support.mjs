@@ -3,6 +3,7 @@
 // client over either transport, HTTP.
 import { test, before, after } from 'node:test';
 import http from 'node:http';
+import https from 'node:https';
 import WebSocket from 'ws';
 import { Socket, LongPoll } from 'phoenix';
 import {
@@ -113,11 +114,12 @@ export async function eventually(check, ms, what) {
   }
 }
 
-export function socketUrl(port, { vsn = '2.0.0', params = {}, path = '/socket/websocket' } = {}) {
+/** `scheme`: 'ws' (default) or 'wss' (the TLS tests). */
+export function socketUrl(port, { vsn = '2.0.0', params = {}, path = '/socket/websocket', scheme = 'ws' } = {}) {
   const q = new URLSearchParams(params);
   if (vsn !== null) q.set('vsn', vsn);
   const qs = q.toString();
-  return `ws://${HOST}:${port}${path}${qs ? `?${qs}` : ''}`;
+  return `${scheme}://${HOST}:${port}${path}${qs ? `?${qs}` : ''}`;
 }
 
 /** Wire codecs: a message is {join_ref, ref, topic, event, payload}. */
@@ -241,13 +243,17 @@ class QueuedClient {
   }
 }
 
-/** A WebSocket client that keeps every received frame in a queue (see QueuedClient). */
+/**
+ * A WebSocket client that keeps every received frame in a queue (see
+ * QueuedClient). `scheme: 'wss'` with `wsOptions` (e.g. `{ca}`, handed to
+ * ws) connects over TLS.
+ */
 export class RawClient extends QueuedClient {
-  constructor(port, { codec = 'v2', vsn, params = {}, protocols, path } = {}) {
+  constructor(port, { codec = 'v2', vsn, params = {}, protocols, path, scheme, wsOptions } = {}) {
     super(codec);
     const v = vsn === undefined ? this.codec.vsn : vsn;
-    this.url = socketUrl(port, { vsn: v, params, path });
-    this.ws = new WebSocket(this.url, protocols);
+    this.url = socketUrl(port, { vsn: v, params, path, scheme });
+    this.ws = wsOptions ? new WebSocket(this.url, protocols, wsOptions) : new WebSocket(this.url, protocols);
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', resolve);
       this.ws.once('error', reject);
@@ -307,10 +313,11 @@ export async function upgradeStatus(port, opts) {
  * http:// URL), or a transport class as the client takes it (then a ws://
  * URL; with `longPollFallbackMs` the client falls back to LongPoll by itself,
  * so a transport error before the open does not fail the connect).
+ * `secure`: over TLS (wss://, https://).
  */
-export async function connectPhx(port, { params = {}, transport = 'websocket', ...opts } = {}) {
+export async function connectPhx(port, { params = {}, transport = 'websocket', secure = false, ...opts } = {}) {
   const Transport = transport === 'websocket' ? WebSocket : transport === 'longpoll' ? LongPoll : transport;
-  const scheme = Transport === LongPoll ? 'http' : 'ws';
+  const scheme = (Transport === LongPoll ? 'http' : 'ws') + (secure ? 's' : '');
   const socket = new Socket(`${scheme}://${HOST}:${port}/socket`, {
     transport: Transport,
     params,
@@ -748,28 +755,31 @@ export function parseResponseHead(text) {
 
 /**
  * Any HTTP request with full control over the headers (node's http adds
- * Host and Connection only). Resolves {status, headers, text, json}.
+ * Host and Connection only). Resolves {status, headers, text, json}; with
+ * `ca`, over HTTPS verifying against it, and `protocol` says the TLS version.
  */
-export function httpRequest(port, { method = 'GET', path = '/', headers = {}, body, ms = WAIT, signal } = {}) {
+export function httpRequest(port, { method = 'GET', path = '/', headers = {}, body, ms = WAIT, signal, ca } = {}) {
   const data = body === undefined ? undefined : (typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
   const h = { ...headers };
   if (data !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-length'))
     h['content-length'] = Buffer.byteLength(data);
   return withTimeout(new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, path, method, headers: h, agent: false, signal }, (res) => {
+    const get = ca ? https.request : http.request;
+    const req = get({ host: HOST, port, path, method, headers: h, agent: false, signal, ca }, (res) => {
       let text = '';
+      const protocol = ca ? res.socket.getProtocol() : undefined;
       res.setEncoding('utf8');
       res.on('data', (c) => { text += c; });
       res.on('error', reject);
       res.on('end', () => {
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
+        resolve({ status: res.statusCode, headers: res.headers, text, json, protocol });
       });
     });
     req.on('error', reject);
     req.end(data);
-  }), ms, `${method} ${path}`);
+  }), ms, `${ca ? 'HTTPS ' : ''}${method} ${path}`);
 }
 
 /**

@@ -43,13 +43,14 @@ export function canConnect(port) {
   });
 }
 
-async function startOnce(bin, args, waitMs) {
+async function startOnce(bin, args, waitMs, env) {
   const port = await freePort();
   let output = '';
   // A short drain: SIGTERM closes what a test left open within 0.1 s, not
   // the default 10 s (a test of the drain passes its own, which wins).
+  // `env` (optional) is added to this process's environment.
   const proc = spawn(bin, ['--port', String(port), '--drain-ms', '100', ...args],
-                     { stdio: ['ignore', 'pipe', 'pipe'] });
+                     { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   const keep = (chunk) => { output = (output + chunk).slice(-64_000); };
   proc.stdout.on('data', keep);
   proc.stderr.on('data', keep);
@@ -73,14 +74,17 @@ async function startOnce(bin, args, waitMs) {
   return server;
 }
 
-/** Starts `bin --port <free port> ...args`; retries once (a binary being relinked). */
-export async function startServer(bin, args = [], { waitMs = 10_000 } = {}) {
+/**
+ * Starts `bin --port <free port> ...args` (with `env` added to the
+ * environment, if given); retries once (a binary being relinked).
+ */
+export async function startServer(bin, args = [], { waitMs = 10_000, env } = {}) {
   try {
-    return await startOnce(bin, args, waitMs);
+    return await startOnce(bin, args, waitMs, env);
   } catch (err) {
     await sleep(1000);
     try {
-      return await startOnce(bin, args, waitMs);
+      return await startOnce(bin, args, waitMs, env);
     } catch (err2) {
       err2.message += `\n(first attempt: ${err.message})`;
       throw err2;

@@ -214,6 +214,18 @@ TEST_CASE("endpoint options: a bad value names the option, where it came from an
   CHECK(help.usage.find("--config FILE") != std::string::npos);
 }
 
+TEST_CASE("endpoint options: TLS takes a certificate and its key, both or neither") {
+  auto both = parse_with({"--tls-cert", "c.pem"}, {{"PHX_TLS_KEY", "k.pem"}});
+  CHECK(both.error.empty());
+  CHECK(both.config.tls_cert == "c.pem");
+  CHECK(both.config.tls_key == "k.pem");
+  CHECK(parse_with({}, {}).config.tls_cert.empty()); // plain by default
+  CHECK(parse_with({"--tls-cert", "c.pem"}, {}).error
+        == "--tls-cert needs --tls-key (PEM files: both or neither)");
+  CHECK(parse_with({}, {{"PHX_TLS_KEY", "k.pem"}}).error
+        == "--tls-key needs --tls-cert (PEM files: both or neither)");
+}
+
 TEST_CASE("config files: comments, quotes, sections and malformed lines") {
   std::string error;
   auto entries = phx::detail::config_file::parse(

@@ -1,9 +1,13 @@
 #include "tls/tls_context.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace phx::detail {
 
@@ -33,6 +37,14 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_len,
     return SSL_TLSEXT_ERR_NOACK;
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
+}
+
+// A file that cannot be opened: the system's reason (OpenSSL's says "system lib").
+void check_readable(const char* what, const std::string& path) {
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (!file)
+    throw std::runtime_error(std::string{what} + " " + path + ": " + std::strerror(errno));
+  std::fclose(file);
 }
 
 } // namespace
@@ -72,11 +84,18 @@ std::shared_ptr<ssl::context> tls_context::load(const std::string& cert_file,
   SSL_CTX_set_mode(native, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                              | SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_alpn_select_cb(native, select_http11, nullptr);
+  check_readable("TLS certificate", cert_file);
+  check_readable("TLS key", key_file);
   if (SSL_CTX_use_certificate_chain_file(native, cert_file.c_str()) != 1)
     throw std::runtime_error("TLS certificate " + cert_file + ": "
-                             + openssl_reason("cannot be read"));
-  if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-    throw std::runtime_error("TLS key " + key_file + ": " + openssl_reason("cannot be read"));
+                             + openssl_reason("not a PEM certificate"));
+  if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL compares the key with the certificate as it loads it.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+      throw std::runtime_error("TLS key " + key_file + " does not match the certificate "
+                               + cert_file + ": " + openssl_reason("mismatch"));
+    throw std::runtime_error("TLS key " + key_file + ": " + openssl_reason("not a PEM key"));
+  }
   if (SSL_CTX_check_private_key(native) != 1)
     throw std::runtime_error("TLS key " + key_file + " does not match the certificate "
                              + cert_file + ": " + openssl_reason("mismatch"));
