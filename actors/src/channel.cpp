@@ -5,7 +5,7 @@
 namespace phx {
 
 in_result channel::handle_in(const std::string& event, const json&, channel_socket& s) {
-  log(log_level::warning, "channel ", s.topic(), ": no handle_in for event \"", event,
+  log_for(log_level::warning, s.info().connection_id, "channel ", s.topic(), ": no handle_in for event \"", event,
       "\"; ignored");
   return in_result::noreply();
 }

@@ -94,7 +94,7 @@ void channel_server::run_join(start mode) {
   // A client's join is counted by its answer: refused or crashed here, ok
   // by the connection once it settles. A restart's join is no client's.
   if (err) {
-    log(log_level::error, "channel ", join.topic, " crashed in join: ", *err);
+    log_for(log_level::error, conn_id(), "channel ", join.topic, " crashed in join: ", *err);
     if (mode == start::first)
       metrics::node().joins_crash.add();
     return join_failed(mode, "error", json{{"reason", "join crashed"}}, *err);
@@ -152,7 +152,7 @@ void channel_server::join_failed(start mode, const char* status, const json& res
     return;
   }
   // A restart whose join fails gives the channel up: phx_error.
-  log(log_level::error, "channel ", spec_->join.topic, ": restart failed in join (", why,
+  log_for(log_level::error, conn_id(), "channel ", spec_->join.topic, ": restart failed in join (", why,
       "); giving up");
   quit(caf::make_error(caf::sec::runtime_error, "restart failed: " + why));
 }
@@ -305,13 +305,13 @@ void channel_server::apply(const std::optional<exit_reason>& stop_reason) {
 void channel_server::crash(const char* callback, const std::string& why) {
   if (stopped_)
     return;
-  log(log_level::error, "channel ", socket_.topic_, " crashed in ", callback, ": ", why);
+  log_for(log_level::error, conn_id(), "channel ", socket_.topic_, " crashed in ", callback, ": ", why);
   if (join_accepted_) // a joined instance (a restart's join does not get here)
     metrics::node().channel_crashes.add();
   // Phoenix runs terminate after a raise (GenServer semantics); an exception
   // from terminate itself is only logged.
   if (auto err = attempt([&] { run_terminate(exit_reason::error(why)); }))
-    log(log_level::error, "channel ", socket_.topic_, ": terminate threw: ", *err);
+    log_for(log_level::error, conn_id(), "channel ", socket_.topic_, ": terminate threw: ", *err);
   end_instance(exit_reason::error(why), end::crash);
 }
 

@@ -53,6 +53,9 @@ public:
 private:
   enum class start { first, fresh_restart, in_place_restart };
 
+  /// The connection's number in log lines.
+  std::uint64_t conn_id() const noexcept { return socket_.info().connection_id; }
+
   void reset_socket(std::uint32_t restarts);
   void run_join(start mode);
   void join_failed(start mode, const char* status, const json& response,

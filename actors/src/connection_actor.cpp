@@ -141,7 +141,7 @@ void connection_actor::route(message msg) {
   }
   // A non-null join_ref of another instance is stale: drop it silently.
   if (!msg.join_ref.is_null() && msg.join_ref != ch->join_ref) {
-    log(log_level::debug, "dropping ", msg.event, " on ", msg.topic, ": stale join_ref ",
+    log_for(log_level::debug, conn_id(), "dropping ", msg.event, " on ", msg.topic, ": stale join_ref ",
         dump_json(msg.join_ref));
     return;
   }
@@ -176,10 +176,10 @@ void connection_actor::join(message msg) {
       send_lifecycle(msg.topic, *close_old, events::close, json::object());
   };
   if (!r) {
-    log(log_level::info, "ignoring unmatched topic \"", msg.topic, "\"");
+    log_for(log_level::info, conn_id(), "ignoring unmatched topic \"", msg.topic, "\"");
     fail(json{{"reason", "unmatched topic"}}, nullptr);
   } else if (channels_.size() >= setup_.limits.max_channels) {
-    log(log_level::warning, "refusing join of \"", msg.topic, "\": ",
+    log_for(log_level::warning, conn_id(), "refusing join of \"", msg.topic, "\": ",
         setup_.limits.max_channels, " channels already joined");
     fail(json{{"reason", "too many channels joined"}}, msg.join_ref);
   } else {
@@ -259,7 +259,7 @@ void connection_actor::on_id_broadcast(const phx::broadcast& msg) {
   // Only "disconnect" means anything on the id topic; the rest is ignored.
   if (msg.event != "disconnect")
     return;
-  log(log_level::info, "disconnecting socket ", msg.topic, " on request");
+  log_for(log_level::info, conn_id(), "disconnecting socket ", msg.topic, " on request");
   close_connection(close_code::going_away, "disconnect");
 }
 
@@ -284,7 +284,7 @@ void connection_actor::close_connection(close_code code, const std::string& why)
     return;
   closing_ = true;
   if (code != close_code::going_away)
-    log(log_level::warning, "closing connection (", static_cast<int>(code), " ",
+    log_for(log_level::warning, conn_id(), "closing connection (", static_cast<int>(code), " ",
         to_string(code), "): ", why);
   setup_.sink->close(code, why);
   quit();

@@ -39,6 +39,9 @@ public:
 private:
   enum class channel_state { joining, joined, leaving, restarting };
 
+  /// The connection's number in log lines.
+  std::uint64_t conn_id() const noexcept { return setup_.base.info().connection_id; }
+
   struct channel_entry {
     std::string topic;
     std::uint64_t id;              ///< names the channel to the supervisor

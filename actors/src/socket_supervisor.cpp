@@ -138,7 +138,7 @@ void socket_supervisor::on_down(const caf::down_msg& down) {
 void socket_supervisor::count_restart(const child& c, const std::string& why) {
   if (counters_)
     ++counters_->restarts;
-  log(log_level::warning, "channel ", c.spec->join.topic, ": restart ",
+  log_for(log_level::warning, c.spec->base.info().connection_id, "channel ", c.spec->join.topic, ": restart ",
       c.supervision->restarts(), " after ", why);
 }
 
@@ -146,7 +146,7 @@ void socket_supervisor::count_give_up(const child& c, const std::string& why) {
   if (counters_)
     ++counters_->give_ups;
   const auto& policy = c.supervision->policy();
-  log(log_level::error, "channel ", c.spec->join.topic, ": giving up after ", why, " (",
+  log_for(log_level::error, c.spec->base.info().connection_id, "channel ", c.spec->join.topic, ": giving up after ", why, " (",
       c.supervision->restarts(), " restarts; at most ", policy.max_restarts, " within ",
       policy.window.count(), " ms)");
 }

@@ -17,6 +17,7 @@
 
 #include "phx/actors/atoms.hpp"
 #include "phx/actors/channel.hpp"
+#include "phx/protocol/log.hpp"
 #include "phx/pubsub/registry.hpp"
 #include "recording_sink.hpp"
 #include "v2_connection_setup.hpp"
@@ -134,6 +135,9 @@ struct fixture {
     routes->channel<supervised_channel>("p:*", phx::restart::permanent(3, 5s));
     auto setup = phx::test::v2_connection_setup(sink, routes, ps);
     setup.counters = counters;
+    auto info = std::make_shared<phx::connect_info>();
+    info->connection_id = 42; // the transport's number for it, in log lines
+    setup.base = phx::socket{std::move(info)};
     conn = phx::spawn_connection(sys, std::move(setup));
   }
 
@@ -218,6 +222,32 @@ TEST_CASE_FIXTURE(fixture, "transient: crashes restart in place, invisibly, losi
   send({"1", "c4", "d:a", "crash", json::object()});
   CHECK(frame(5) == lifecycle("d:a", "phx_error", {{"reason", "channel_crash"}}));
   CHECK(counters->give_ups == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "log lines about a connection's channels carry its number") {
+  std::mutex lines_mtx;
+  std::vector<std::string> lines;
+  phx::set_log_handler([&](phx::log_level, std::string_view line) {
+    std::lock_guard<std::mutex> guard{lines_mtx};
+    lines.emplace_back(line);
+  });
+  join("d:a", 1);
+  send({"1", "c1", "d:a", "crash", json::object()});
+  send({"1", "r1", "d:a", "restarts", json::object()});
+  CHECK(frame(2) == reply("r1", "d:a", {{"n", 1}}));
+  send({"1", "j", "nope:a", "phx_join", json::object()});
+  frame(3);
+  phx::set_log_handler(nullptr);
+  std::lock_guard<std::mutex> guard{lines_mtx};
+  auto logged = [&](std::string_view text) {
+    for (auto& line : lines)
+      if (line.rfind("[conn 42] ", 0) == 0 && line.find(text) != std::string::npos)
+        return true;
+    return false;
+  };
+  CHECK(logged("channel d:a crashed in handle_in")); // the channel server
+  CHECK(logged("channel d:a: restart 1 after"));     // its supervisor
+  CHECK(logged("ignoring unmatched topic \"nope:a\"")); // the connection
 }
 
 TEST_CASE_FIXTURE(fixture, "a normal stop ends a transient channel and restarts a permanent one") {

@@ -279,6 +279,8 @@ void basic_http_session<Stream>::upgrade(const request& req, std::string_view qu
   if (!ec)
     info->peer_address = peer.address().to_string();
   info->user_agent = std::string{req[http::field::user_agent]};
+  info->connection_id = next_connection_id();
+  auto number = info->connection_id;
   // phoenix.js 1.8 offers "phoenix" plus its authToken as a subprotocol; the
   // answer must name "phoenix" or browsers fail the handshake.
   std::string subprotocol;
@@ -303,7 +305,7 @@ void basic_http_session<Stream>::upgrade(const request& req, std::string_view qu
     tls = std::make_unique<tls_wire>(ssl, socket().native_handle());
   }
   auto session = std::make_shared<websocket_session>(tcp().release_socket(), state_,
-                                                     std::move(slot), std::move(tls));
+                                                     std::move(slot), std::move(tls), number);
   auto connection = start_connection(*state_, mount, session, *format, std::move(*accepted),
                                      transport::websocket);
   session->start(std::move(connection),

@@ -134,6 +134,8 @@ void open_session(longpoll_request& r, const json& params) {
   info->transport = "longpoll";
   info->peer_address = r.peer_address;
   info->user_agent = std::string{r.req[http::field::user_agent]};
+  info->connection_id = next_connection_id();
+  auto number = info->connection_id;
   if (auto field = r.req.find("x-phoenix-authtoken"); field != r.req.end())
     info->auth_token = std::string{field->value()};
   auto slot = r.state->take_connection_slot(m.longpoll_connections);
@@ -146,7 +148,8 @@ void open_session(longpoll_request& r, const json& params) {
   }
   m.longpoll_connects.add(1);
   auto id = session_token::new_session_id();
-  auto session = std::make_shared<longpoll_session>(id, r.state, r.executor, std::move(slot));
+  auto session =
+    std::make_shared<longpoll_session>(id, r.state, r.executor, std::move(slot), number);
   auto connection = start_connection(*r.state, r.mount, session, *format, std::move(*accepted),
                                      transport::longpoll);
   r.state->longpolls.add(id, session);

@@ -16,8 +16,9 @@ using clock = std::chrono::steady_clock;
 using outcome = longpoll_session::poll_result::outcome;
 
 longpoll_session::longpoll_session(std::string id, std::shared_ptr<server_state> state,
-                                   net::any_io_executor executor, connection_slot slot)
-  : id_(std::move(id)), state_(std::move(state)), slot_(std::move(slot)), expiry_(std::move(executor)),
+                                   net::any_io_executor executor, connection_slot slot,
+                                   std::uint64_t number)
+  : id_(std::move(id)), id_number_(number), state_(std::move(state)), slot_(std::move(slot)), expiry_(std::move(executor)),
     window_(state_->config.longpoll_window), out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes),
     last_poll_(clock::now()) {
 }

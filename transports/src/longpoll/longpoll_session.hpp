@@ -58,7 +58,8 @@ public:
   };
 
   longpoll_session(std::string id, std::shared_ptr<server_state> state,
-                   boost::asio::any_io_executor executor, connection_slot slot = {});
+                   boost::asio::any_io_executor executor, connection_slot slot = {},
+                   std::uint64_t number = next_connection_id());
   ~longpoll_session() override;
 
   /// Starts the expiry clock; frames now flow to and from `connection`.
@@ -112,7 +113,7 @@ private:
   void on_expiry();
 
   const std::string id_;
-  const std::uint64_t id_number_ = next_connection_id(); ///< in log lines
+  const std::uint64_t id_number_; ///< in log lines (connect_info::connection_id)
   std::shared_ptr<server_state> state_;
   // After state_: destroyed first, it gives its count back to the state,
   // which this session may be the last to hold.

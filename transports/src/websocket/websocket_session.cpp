@@ -41,8 +41,8 @@ std::size_t append_iovecs(const websocket_session::wire_buffers& parts, iovec* i
 
 websocket_session::websocket_session(net::ip::tcp::socket&& socket,
                                      std::shared_ptr<server_state> state, connection_slot slot,
-                                     std::unique_ptr<tls_wire> tls)
-  : socket_(std::move(socket)), timer_(socket_.get_executor()),
+                                     std::unique_ptr<tls_wire> tls, std::uint64_t number)
+  : id_(number), socket_(std::move(socket)), timer_(socket_.get_executor()),
     reader_(state->config.max_frame_size), state_(std::move(state)), slot_(std::move(slot)),
     tls_(std::move(tls)), out_(state_->config.max_outbound_bytes, &metrics::node().outbound_queued_bytes) {
 }

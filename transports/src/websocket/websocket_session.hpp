@@ -47,7 +47,8 @@ class websocket_session final : public frame_sink,
                                 public std::enable_shared_from_this<websocket_session> {
 public:
   websocket_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<server_state> state,
-                    connection_slot slot = {}, std::unique_ptr<tls_wire> tls = nullptr);
+                    connection_slot slot = {}, std::unique_ptr<tls_wire> tls = nullptr,
+                    std::uint64_t number = next_connection_id());
   ~websocket_session() override;
 
   /// Writes `handshake` (the 101 response), then reads frames for `connection`.
@@ -113,7 +114,7 @@ private:
   // Called once when the connection is over: tells the actor, drops the queue.
   void finish(const char* why);
 
-  const std::uint64_t id_ = next_connection_id(); ///< in log lines
+  const std::uint64_t id_; ///< in log lines (connect_info::connection_id)
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_; ///< idle timeout, then the close handshake's bound
   std::string handshake_; ///< only while the 101 did not fit in one send

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,9 @@ struct connect_info {
   std::optional<std::string> auth_token;
   /// The request's User-Agent header, if any.
   std::string user_agent;
+  /// The connection's number, unique in the process: the "[conn 42]" of
+  /// the log lines about it (0: none given).
+  std::uint64_t connection_id = 0;
 };
 
 } // namespace phx

@@ -45,10 +45,15 @@ void log(log_level level, const Ts&... xs) {
 }
 
 /// A line about one connection: "[conn <id>] ..." (a field of its own in
-/// JSON lines), so that one client's story can be followed in the log.
+/// JSON lines), so that one client's story can be followed in the log; a
+/// plain line when `connection` is 0 (not known).
 template <class... Ts>
 void log_for(log_level level, std::uint64_t connection, const Ts&... xs) {
-  if (log_enabled(level))
+  if (!log_enabled(level))
+    return;
+  if (connection == 0)
+    log(level, xs...);
+  else
     log(level, "[conn ", connection, "] ", xs...);
 }
 
