@@ -9,7 +9,8 @@ build_dir=${1:-build}
 
 packages=(build-essential cmake pkg-config libcaf-dev libboost-dev nlohmann-json3-dev
           doctest-dev liburiparser-dev libssl-dev chromium clang libclang-rt-14-dev
-          erlang-base erlang-crypto) # Erlang: the Phoenix.Token interop test
+          erlang-base erlang-crypto  # Erlang: the Phoenix.Token interop test
+          openssl)                   # its CLI makes the TLS tests' certificates
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
