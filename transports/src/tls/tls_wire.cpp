@@ -45,6 +45,13 @@ struct iov_cursor {
   }
 };
 
+std::size_t plaintext_size(const iovec* iov, std::size_t count) {
+  std::size_t size = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    size += iov[i].iov_len;
+  return size;
+}
+
 } // namespace
 
 struct tls_wire::write_op {
@@ -69,12 +76,9 @@ tls_wire::~tls_wire() {
 
 std::size_t tls_wire::write(const iovec* iov, std::size_t count, error_code& ec) {
   ec = {};
-  std::size_t available = 0;
-  for (std::size_t i = 0; i < count; ++i)
-    available += iov[i].iov_len;
   std::lock_guard<std::mutex> guard{mtx_};
-  if (available < retry_size_) { // not all of what OpenSSL holds yet: wait
-    ec = net::error::would_block;
+  if (retry_size_ > 0 && plaintext_size(iov, count) < retry_size_) {
+    ec = net::error::would_block; // not all of what OpenSSL holds yet: wait
     return 0;
   }
   thread_local std::array<char, record_size> stage;

@@ -4,7 +4,6 @@
 #include <sys/uio.h>
 
 #include <array>
-#include <cerrno>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
