@@ -24,9 +24,8 @@ phx::join_result presence_channel::join(const std::string& topic, const json& pa
     return result;
   auto& user = s.get("user_id");
   user_ = user.is_string() ? user.get<std::string>() : user.is_null() ? "anon" : user.dump();
-  auto device = params.is_object() ? params.value("device", json{}) : json{};
-  meta_ = {{"device", device}};
-  presence_.track_and_push_state(s, user_, meta_);
+  device_ = params.is_object() ? params.value("device", json{}) : json{};
+  presence_.track_and_push_state(s, user_, {{"device", device_}});
   return result;
 }
 
@@ -50,11 +49,12 @@ in_result presence_channel::update_meta(const json& payload, phx::channel_socket
   if (!payload.is_object())
     return in_result::error({{"reason", "payload must be a JSON object"}});
   auto meta = payload;
-  if (!meta.contains("device"))
-    meta["device"] = meta_["device"];
-  presence_.update(s, user_, meta)
+  if (meta.contains("device"))
+    device_ = meta["device"];
+  else
+    meta["device"] = device_;
+  presence_.update(s, user_, std::move(meta))
     .then([ref = s.ref()](const std::string&) { ref.reply("ok", json::object()); },
           reply_error(s.ref()));
-  meta_ = std::move(meta);
   return in_result::noreply();
 }

@@ -21,5 +21,5 @@ private:
 
   phx::presence presence_;
   std::string user_;
-  phx::json meta_;
+  phx::json device_; ///< the meta's device, kept by an update_meta without one
 };

@@ -28,7 +28,7 @@ json by_key(const std::map<std::string, std::vector<json>>& metas) {
 
 void presence_diff::add(const presence_change& change) {
   auto& k = topics_[change.topic][change.key];
-  (change.joined ? k.joins : k.leaves).push_back(change.meta);
+  (change.joined ? k.joins : k.leaves).push_back(change.meta.value());
 }
 
 bool presence_diff::rejoins(const presence_change& change) const {
@@ -38,7 +38,8 @@ bool presence_diff::rejoins(const presence_change& change) const {
   if (t == topics_.end())
     return false;
   auto k = t->second.find(change.key);
-  return k != t->second.end() && has_ref(k->second.leaves, change.meta);
+  return k != t->second.end() && !k->second.leaves.empty() &&
+         has_ref(k->second.leaves, change.meta.value());
 }
 
 std::vector<std::pair<std::string, json>> presence_diff::take() {

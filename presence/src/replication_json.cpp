@@ -24,7 +24,7 @@ json to_json(const replica_delta& d) {
   auto ops = json::array();
   for (auto& op : d.ops) {
     if (op.added)
-      ops.push_back(json::array({"+", op.dot, op.added->topic, op.added->key, op.added->meta}));
+      ops.push_back(json::array({"+", op.dot, op.added->topic, op.added->key, op.added->meta.value()}));
     else
       ops.push_back(json::array({"-", op.clock, op.dot}));
   }
@@ -58,7 +58,7 @@ replica_delta delta_from_json(const json& j) {
 json to_json(const replica_snapshot& s) {
   auto entries = json::array();
   for (auto& [dot, e] : s.entries)
-    entries.push_back(json::array({dot, e.topic, e.key, e.meta}));
+    entries.push_back(json::array({dot, e.topic, e.key, e.meta.value()}));
   return json{{"replica", s.replica}, {"vsn", std::to_string(s.vsn)}, {"clock", s.clock},
               {"entries", std::move(entries)}};
 }

@@ -58,10 +58,9 @@ private:
   std::uint64_t count_ = 0;
 };
 
-/// A presence a channel of this node tracks.
+/// A presence a channel of this node tracks: its dot in the tracker's
+/// state, which holds its topic and key.
 struct tracked {
-  std::string topic;
-  std::string key;
   std::uint64_t dot;
   std::uint32_t generation;
 };
@@ -153,19 +152,19 @@ private:
       // Tracked again by the restarted channel: the client sees nothing,
       // or an update if the meta changed.
       t->generation = generation;
-      auto& old = state_.own(t->dot)->meta;
+      auto old = state_.own(t->dot)->meta.value();
       if (without_refs(old) == without_refs(meta))
         return old.at("phx_ref").get<std::string>();
       return replace(rec, *t, std::move(meta));
     }
     auto ref = refs_.next();
     meta["phx_ref"] = ref;
-    auto dot = state_.add(presence_entry{topic, key, std::move(meta)}, changes_);
+    auto dot = state_.add(presence_entry{std::move(topic), std::move(key), std::move(meta)}, changes_);
     if (hold) {
       changes_.pop_back(); // its join, told on announce()
       rec.unannounced.push_back(dot);
     }
-    rec.presences.push_back(tracked{std::move(topic), std::move(key), dot, generation});
+    rec.presences.push_back(tracked{dot, generation});
     changed();
     return ref;
   }
@@ -206,10 +205,13 @@ private:
   // phx_ref_prev. One batch holds the leave and the join: one diff.
   std::string replace(owner_record& rec, tracked& t, json meta) {
     auto ref = refs_.next();
-    meta["phx_ref_prev"] = state_.own(t.dot)->meta.at("phx_ref");
+    const auto* old = state_.own(t.dot);
+    auto topic = old->topic;
+    auto key = old->key;
+    meta["phx_ref_prev"] = old->meta.ref();
     meta["phx_ref"] = ref;
     remove(rec, t.dot);
-    t.dot = state_.add(presence_entry{t.topic, t.key, std::move(meta)}, changes_);
+    t.dot = state_.add(presence_entry{std::move(topic), std::move(key), std::move(meta)}, changes_);
     changed();
     return ref;
   }
@@ -220,7 +222,7 @@ private:
       return;
     auto& list = i->second.presences;
     auto j = std::find_if(list.begin(), list.end(),
-                          [&](const tracked& t) { return t.topic == topic && t.key == key; });
+                          [&](const tracked& t) { return is(t, topic, key); });
     if (j == list.end())
       return;
     remove(i->second, j->dot);
@@ -263,9 +265,14 @@ private:
 
   tracked* find(owner_record& rec, const std::string& topic, const std::string& key) {
     for (auto& t : rec.presences)
-      if (t.topic == topic && t.key == key)
+      if (is(t, topic, key))
         return &t;
     return nullptr;
+  }
+
+  bool is(const tracked& t, const std::string& topic, const std::string& key) const {
+    const auto* e = state_.own(t.dot);
+    return e && e->topic == topic && e->key == key;
   }
 
   // ---- reading --------------------------------------------------------------
@@ -341,9 +348,10 @@ private:
     auto& cached = states_[topic];
     if (cached)
       return *cached;
-    auto presences = list(topic);
-    presence_state_ptr fresh{presences};
-    if (presences.size() >= shared_state_min)
+    // Without a fetch hook the metas' texts make the state as they are.
+    auto fresh = config_.fetch ? presence_state_ptr{list(topic)}
+                               : presence_state_ptr::from_text(state_.list_text(topic));
+    if (state_.keys(topic) >= shared_state_min)
       cached = fresh;
     return fresh;
   }

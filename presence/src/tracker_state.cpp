@@ -221,9 +221,37 @@ json tracker_state::list(const std::string& topic) const {
   for (auto& [key, refs] : t->second) {
     auto metas = json::array();
     for (auto& ref : refs)
-      metas.push_back(ref.owner->entries.at(ref.dot).meta);
+      metas.push_back(ref.owner->entries.at(ref.dot).meta.value());
     out[key] = json{{"metas", std::move(metas)}};
   }
+  return out;
+}
+
+std::size_t tracker_state::keys(const std::string& topic) const {
+  auto t = topics_.find(topic);
+  return t == topics_.end() ? 0 : t->second.size();
+}
+
+std::string tracker_state::list_text(const std::string& topic) const {
+  std::string out = "{";
+  auto t = topics_.find(topic);
+  if (t != topics_.end()) {
+    out.reserve(t->second.size() * 64);
+    // Keys in the index's order, which is nlohmann's for an object.
+    for (auto& [key, refs] : t->second) {
+      if (out.size() > 1)
+        out += ',';
+      out += dump_json(key);
+      out += ":{\"metas\":[";
+      for (size_t i = 0; i < refs.size(); ++i) {
+        if (i > 0)
+          out += ',';
+        out += refs[i].owner->entries.at(refs[i].dot).meta.text();
+      }
+      out += "]}";
+    }
+  }
+  out += '}';
   return out;
 }
 
@@ -236,7 +264,7 @@ json tracker_state::get_by_key(const std::string& topic, const std::string& key)
     return nullptr;
   auto metas = json::array();
   for (auto& ref : k->second)
-    metas.push_back(ref.owner->entries.at(ref.dot).meta);
+    metas.push_back(ref.owner->entries.at(ref.dot).meta.value());
   return json{{"metas", std::move(metas)}};
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "phx/protocol/json.hpp"
+#include "presence_meta.hpp"
 
 namespace phx::detail {
 
@@ -16,7 +17,7 @@ namespace phx::detail {
 struct presence_entry {
   std::string topic;
   std::string key;
-  json meta;
+  presence_meta meta;
 };
 
 /// A presence that appeared (joined) or went away (left) for this node.
@@ -24,7 +25,7 @@ struct presence_change {
   bool joined = false;
   std::string topic;
   std::string key;
-  json meta;
+  presence_meta meta;
 };
 
 /// One operation of a replica on its own presences, numbered by its clock:
@@ -119,8 +120,13 @@ public:
 
   /// `{key: {"metas": [...]}}` of the presences on `topic` that are up.
   json list(const std::string& topic) const;
+  /// The same as JSON text (list(topic).dump()), built from the metas' texts
+  /// without a tree: a big topic's state for its joiners.
+  std::string list_text(const std::string& topic) const;
   /// `{"metas": [...]}` of `key` on `topic`, or null.
   json get_by_key(const std::string& topic, const std::string& key) const;
+  /// How many keys `topic` lists.
+  std::size_t keys(const std::string& topic) const;
   /// Presences listed (of replicas that are up), on every topic.
   std::size_t size() const noexcept { return listed_; }
 

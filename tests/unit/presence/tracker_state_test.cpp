@@ -47,7 +47,7 @@ std::vector<std::string> joins(const changes& cs, bool joined = true) {
   std::vector<std::string> out;
   for (auto& c : cs)
     if (c.joined == joined)
-      out.push_back(c.key + "/" + c.meta["phx_ref"].get<std::string>());
+      out.push_back(c.key + "/" + c.meta.ref());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -74,6 +74,22 @@ TEST_CASE("a replica's own adds and removes are listed and reported as changes")
   CHECK(a.get_by_key("room:1", "carol").is_null());
   CHECK(a.list("room:2") == json::object());
   CHECK(a.size() == 2);
+}
+
+TEST_CASE("the list as text is the list's JSON, metas as they were given") {
+  tracker_state a{"a", 1};
+  changes cs;
+  CHECK(a.list_text("room:1") == "{}");
+  a.add(presence_entry{"room:1", "bob", json{{"phx_ref", "r2"}, {"device", nullptr}}}, cs);
+  a.add(presence_entry{"room:1", "al\"ice", json{{"phx_ref", "r1"}, {"n", {1, 2.5, "\u00e9"}}}}, cs);
+  a.add(entry("bob", "r3"), cs);
+  a.add(presence_entry{"room:2", "carol", json{{"phx_ref", "r4"}}}, cs);
+  auto text = a.list_text("room:1");
+  CHECK(text == a.list("room:1").dump());
+  CHECK(json::parse(text)["al\"ice"]["metas"][0]["n"][2] == "\u00e9");
+  CHECK(json::parse(text)["bob"]["metas"].size() == 2);
+  CHECK(a.keys("room:1") == 2);
+  CHECK(a.keys("room:3") == 0);
 }
 
 TEST_CASE("deltas carry a replica's operations to another, which lists the same") {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "phx/protocol/json.hpp"
 
@@ -20,6 +21,11 @@ public:
   /// Encodes `value` (a JSON object for a push payload).
   explicit encoded_json(const json& value);
 
+  /// Takes `text` as it is: the caller vouches that it is one JSON value
+  /// (what a builder of JSON text, such as the presence tracker's list,
+  /// produces without a tree in between).
+  static encoded_json from_text(std::string text);
+
   /// The JSON text.
   std::string_view text() const noexcept { return *text_; }
   /// The same, shared (frames splice it in rather than copy it).
@@ -29,6 +35,8 @@ public:
   json value() const { return json::parse(*text_); }
 
 private:
+  explicit encoded_json(std::shared_ptr<const std::string> text) : text_(std::move(text)) {}
+
   std::shared_ptr<const std::string> text_;
 };
 
