@@ -24,7 +24,8 @@ json to_json(const replica_delta& d) {
   auto ops = json::array();
   for (auto& op : d.ops) {
     if (op.added)
-      ops.push_back(json::array({"+", op.dot, op.added->topic, op.added->key, op.added->meta.value()}));
+      ops.push_back(
+        json::array({"+", op.dot, op.added->topic, op.added->key, op.added->meta.value()}));
     else
       ops.push_back(json::array({"-", op.clock, op.dot}));
   }

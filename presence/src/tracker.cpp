@@ -159,7 +159,8 @@ private:
     }
     auto ref = refs_.next();
     meta["phx_ref"] = ref;
-    auto dot = state_.add(presence_entry{std::move(topic), std::move(key), std::move(meta)}, changes_);
+    auto dot =
+      state_.add(presence_entry{std::move(topic), std::move(key), std::move(meta)}, changes_);
     if (hold) {
       changes_.pop_back(); // its join, told on announce()
       rec.unannounced.push_back(dot);
