@@ -25,8 +25,6 @@ public:
   /// Its phx_ref, or an empty string.
   std::string ref() const;
 
-  bool operator==(const presence_meta& other) const noexcept { return text_ == other.text_; }
-
 private:
   std::string text_;
 };
