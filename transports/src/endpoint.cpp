@@ -18,6 +18,7 @@
 
 #include "http/broadcast_api.hpp"
 #include "io_flush.hpp"
+#include "malloc_tuning.hpp"
 #include "http/listener.hpp"
 #include "http/ops_routes.hpp"
 #include "phx/metrics.hpp"
@@ -117,6 +118,7 @@ struct endpoint::impl {
 endpoint::endpoint(endpoint_config cfg) {
   set_log_format(cfg.log_format == "json" ? log_format::json : log_format::text);
   set_log_handler(nullptr, parse_level(cfg.log_level));
+  detail::set_malloc_mmap_threshold(cfg.malloc_mmap_threshold);
   impl_ = std::make_unique<impl>(std::move(cfg));
 }
 

@@ -221,6 +221,10 @@ endpoint_config_parse endpoint_config::parse(const std::vector<std::string>& arg
             cfg.max_json_depth, std::size_t{1}),
     integer("request-timeout-ms", "disconnect an HTTP client that has not sent its request by then",
             request.count, std::size_t{1}),
+    integer("malloc-mmap-threshold",
+            "glibc: blocks of this many bytes or more get their own mmap, returned when freed "
+            "(0: glibc's rising default)",
+            cfg.malloc_mmap_threshold, std::size_t{0}),
     integer("max-connections", "connections at once, WebSocket and long-poll (more: HTTP 503; 0: no limit)",
             cfg.max_connections, std::size_t{0}),
     integer("drain-ms", "on SIGTERM, close the connections (1012) spread over this long",

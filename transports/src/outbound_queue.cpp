@@ -48,7 +48,7 @@ outbound_queue::completed outbound_queue::consume(std::size_t n, std::size_t fra
     auto& f = pending_[k];
     auto rest = f.wire_size() - f.written;
     if (n < rest) {
-      f.written += n;
+      f.written += static_cast<std::uint32_t>(n); // n < rest <= max_frame_bytes
       break;
     }
     n -= rest;

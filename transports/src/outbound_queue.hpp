@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -18,10 +19,14 @@ enum class outbound_kind : std::uint8_t { data, pong, close };
 /// of its wire bytes are written already. Sizes are those of a WebSocket
 /// frame (header plus payload); a long-poll session, which sends frames as
 /// JSON strings of about that size, counts them the same way.
+///
+/// 48 bytes (a queue slot; a burst leaves a connection's queue with room
+/// for its longest backlog): hence a 32-bit `written`, which the queue's
+/// byte bound (at most max_frame_bytes) keeps from overflowing.
 struct outbound_frame {
   frame payload;
   outbound_kind kind = outbound_kind::data;
-  std::size_t written = 0;
+  std::uint32_t written = 0;
 
   std::size_t wire_size() const noexcept { return ws::wire_size(payload.size()); }
   bool done() const noexcept { return written == wire_size(); }
@@ -59,10 +64,15 @@ public:
     bool close = false;
   };
 
+  /// The largest bound: no admitted frame's wire size overflows
+  /// outbound_frame::written.
+  static constexpr std::size_t max_frame_bytes = UINT32_MAX;
+
   /// `gauge`, if given, follows bytes() (the sum over every queue: the
-  /// endpoint's phx_outbound_queued_bytes).
+  /// endpoint's phx_outbound_queued_bytes). A `max_bytes` past
+  /// max_frame_bytes counts as max_frame_bytes.
   explicit outbound_queue(std::size_t max_bytes, metrics::counter* gauge = nullptr)
-    : max_bytes_(max_bytes), gauge_(gauge) {}
+    : max_bytes_(std::min(max_bytes, max_frame_bytes)), gauge_(gauge) {}
   ~outbound_queue() { clear(); }
   outbound_queue(const outbound_queue&) = delete;
   outbound_queue& operator=(const outbound_queue&) = delete;

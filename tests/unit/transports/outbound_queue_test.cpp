@@ -1,5 +1,6 @@
 #include "outbound_queue.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -151,4 +152,13 @@ TEST_CASE("clear drops everything and admits nothing more") {
   CHECK(q.batch().empty());
   auto f = text(1);
   CHECK(q.admit(f, false) == admission::refused);
+}
+
+TEST_CASE("a queue slot is 48 bytes, and the bound keeps a frame's written count in 32 bits") {
+  if (sizeof(void*) == 8) // two shared_ptrs of 16 bytes each
+    CHECK(sizeof(outbound_frame) == 48);
+  outbound_queue huge{SIZE_MAX};
+  CHECK(huge.max_bytes() == outbound_queue::max_frame_bytes);
+  outbound_queue small{4096};
+  CHECK(small.max_bytes() == 4096);
 }

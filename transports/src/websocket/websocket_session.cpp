@@ -285,7 +285,7 @@ bool websocket_session::enqueue_locked(outgoing out, bool is_close) {
     // Nothing queued or in flight: write from this thread now. Skipping the
     // hop to the strand and back saves a push or a reply two thread wake-ups.
     // (the queue is open under mtx_, so finish() has not closed the socket.)
-    out.written = write_now(out);
+    out.written = static_cast<std::uint32_t>(write_now(out)); // at most its wire size
     if (out.done())
       return false;
     // The rest, or an error, is the strand's business.
@@ -331,7 +331,7 @@ websocket_session::wire_buffers websocket_session::wire_parts(const outgoing& ou
   wire_buffers parts{net::const_buffer{header, ws::encode_header(opcode_of(out), size, header)}};
   for (std::size_t i = 0; i < payload.size(); ++i)
     parts[i + 1] = net::const_buffer{payload[i].data(), payload[i].size()};
-  auto skip = out.written;
+  std::size_t skip = out.written;
   for (auto& part : parts) {
     auto k = std::min(skip, part.size());
     part += k;

@@ -15,26 +15,29 @@ namespace phx {
 /// for many clients) placed at offset `body_at` of the frame's own small
 /// `bytes`, so that no client's frame copies it. Writers send parts();
 /// text() joins them for consumers that need one string.
+///
+/// Every frame queued for a client holds one, so the two small fields come
+/// last and share one word: 40 bytes, not 48.
 struct frame {
   std::shared_ptr<const std::string> bytes;
-  /// WebSocket opcode: binary (true) or text (false).
-  bool binary = false;
   std::shared_ptr<const std::string> body; ///< spliced in at body_at, if any
   std::uint32_t body_at = 0;
+  /// WebSocket opcode: binary (true) or text (false).
+  bool binary = false;
 
   static frame text(std::string s) {
-    return frame{std::make_shared<const std::string>(std::move(s)), false, nullptr, 0};
+    return frame{std::make_shared<const std::string>(std::move(s)), nullptr, 0, false};
   }
 
   static frame binary_bytes(std::string s) {
-    return frame{std::make_shared<const std::string>(std::move(s)), true, nullptr, 0};
+    return frame{std::make_shared<const std::string>(std::move(s)), nullptr, 0, true};
   }
 
   /// `around` with `body` inserted at offset `at`, as a text frame.
   static frame spliced(std::string around, std::size_t at,
                        std::shared_ptr<const std::string> body) {
-    return frame{std::make_shared<const std::string>(std::move(around)), false, std::move(body),
-                 static_cast<std::uint32_t>(at)};
+    return frame{std::make_shared<const std::string>(std::move(around)), std::move(body),
+                 static_cast<std::uint32_t>(at), false};
   }
 
   std::size_t size() const noexcept {

@@ -78,6 +78,13 @@ struct endpoint_config {
   unsigned io_threads = 2;
   /// Threads of CAF's scheduler (policy "sharing": see README, Performance).
   unsigned scheduler_threads = 2;
+  /// glibc's malloc serves blocks of at least this many bytes with their
+  /// own mmap and gives them back to the system when freed (0: glibc's
+  /// default, a threshold that rises with every big block freed, after
+  /// which big transient buffers such as a large presence topic's state
+  /// come from the heap and leave it fragmented). Process-wide, set when
+  /// the endpoint is made; at most 32 MiB.
+  std::size_t malloc_mmap_threshold = 128 * 1024;
   /// "debug", "info", "warning" or "error".
   std::string log_level = "info";
   /// "text" (one line per event) or "json" (one JSON object per line, with
