@@ -195,10 +195,8 @@ void tracker_state::hide(const replica& r, std::uint64_t dot, const presence_ent
   if (k == t->second.end())
     return;
   auto& refs = k->second;
-  auto j = std::find(refs.begin(), refs.end(), entry_ref{&r, dot});
-  if (j == refs.end())
+  if (!refs.erase(entry_ref{&r, dot}))
     return;
-  refs.erase(j);
   --listed_;
   if (refs.empty()) {
     t->second.erase(k);
@@ -213,6 +211,10 @@ void tracker_state::hide_all(replica& r, std::vector<presence_change>& changes) 
     hide(r, dot, e, changes);
 }
 
+const presence_meta& tracker_state::meta_of(const entry_ref& ref) {
+  return ref.owner->entries.at(ref.dot).meta;
+}
+
 json tracker_state::list(const std::string& topic) const {
   auto out = json::object();
   auto t = topics_.find(topic);
@@ -220,8 +222,7 @@ json tracker_state::list(const std::string& topic) const {
     return out;
   for (auto& [key, refs] : t->second) {
     auto metas = json::array();
-    for (auto& ref : refs)
-      metas.push_back(ref.owner->entries.at(ref.dot).meta.value());
+    refs.for_each([&](const entry_ref& ref) { metas.push_back(meta_of(ref).value()); });
     out[key] = json{{"metas", std::move(metas)}};
   }
   return out;
@@ -246,7 +247,7 @@ std::string tracker_state::list_text(const std::string& topic) const {
       for (size_t i = 0; i < refs.size(); ++i) {
         if (i > 0)
           out += ',';
-        out += refs[i].owner->entries.at(refs[i].dot).meta.text();
+        out += meta_of(refs[i]).text();
       }
       out += "]}";
     }
@@ -263,8 +264,7 @@ json tracker_state::get_by_key(const std::string& topic, const std::string& key)
   if (k == t->second.end())
     return nullptr;
   auto metas = json::array();
-  for (auto& ref : k->second)
-    metas.push_back(ref.owner->entries.at(ref.dot).meta.value());
+  k->second.for_each([&](const entry_ref& ref) { metas.push_back(meta_of(ref).value()); });
   return json{{"metas", std::move(metas)}};
 }
 

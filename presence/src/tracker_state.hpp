@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "phx/protocol/json.hpp"
+#include "one_or_many.hpp"
 #include "presence_meta.hpp"
 
 namespace phx::detail {
@@ -140,11 +141,11 @@ private:
     std::unordered_map<std::uint64_t, presence_entry> entries; ///< by dot
   };
   struct entry_ref {
-    const replica* owner;
-    std::uint64_t dot;
+    const replica* owner = nullptr;
+    std::uint64_t dot = 0;
     bool operator==(const entry_ref& o) const { return owner == o.owner && dot == o.dot; }
   };
-  using key_index = std::map<std::string, std::vector<entry_ref>>;
+  using key_index = std::map<std::string, one_or_many<entry_ref>>;
 
   replica* heard_from(const std::string& name, std::uint64_t vsn, clock::time_point now,
                       std::vector<presence_change>& changes);
@@ -156,6 +157,7 @@ private:
   void hide(const replica& r, std::uint64_t dot, const presence_entry& e,
             std::vector<presence_change>& changes);
   void hide_all(replica& r, std::vector<presence_change>& changes);
+  static const presence_meta& meta_of(const entry_ref& ref);
 
   std::string name_;
   std::uint64_t vsn_;
