@@ -18,6 +18,7 @@
 
 #include "http/broadcast_api.hpp"
 #include "io_flush.hpp"
+#include "heap_trimmer.hpp"
 #include "malloc_tuning.hpp"
 #include "http/listener.hpp"
 #include "http/ops_routes.hpp"
@@ -112,6 +113,7 @@ struct endpoint::impl {
   // (between a stopped listener and the last answers of stop()).
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
+  std::optional<detail::heap_trimmer> trimmer; // while started
   std::atomic<bool> started{false};
 };
 
@@ -225,6 +227,7 @@ std::uint16_t endpoint::start() {
   d.work.emplace(d.ioc.get_executor());
   for (unsigned i = 0; i < d.config.io_threads; ++i)
     d.threads.emplace_back([&d] { d.ioc.run(); });
+  d.trimmer.emplace(d.config.malloc_trim_every);
   return d.listener->port();
 }
 
@@ -332,6 +335,7 @@ void endpoint::stop() {
   if (!d.started)
     return;
   d.started = false;
+  d.trimmer.reset();
   d.listener->stop();
   if (d.metrics_listener)
     d.metrics_listener->stop();

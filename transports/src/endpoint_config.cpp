@@ -201,7 +201,7 @@ endpoint_config_parse endpoint_config::parse(const std::vector<std::string>& arg
   ms_option idle{cfg.idle_timeout}, request{cfg.request_timeout}, window{cfg.longpoll_window},
     node_timeout{cfg.cluster.node_timeout}, presence_broadcast{cfg.presence.broadcast_every},
     presence_down{cfg.presence.down_after}, presence_permdown{cfg.presence.permdown_after},
-    presence_diff{cfg.presence.diff_every}, drain{cfg.drain_time};
+    presence_diff{cfg.presence.diff_every}, drain{cfg.drain_time}, trim{cfg.malloc_trim_every};
   std::vector<option_spec> specs{
     text("host", "address to listen on", cfg.host, "an address", not_empty),
     integer("port", "TCP port (0: any free port)", cfg.port, std::uint16_t{0}),
@@ -225,6 +225,9 @@ endpoint_config_parse endpoint_config::parse(const std::vector<std::string>& arg
             "glibc: blocks of this many bytes or more get their own mmap, returned when freed "
             "(0: glibc's rising default)",
             cfg.malloc_mmap_threshold, std::size_t{0}),
+    integer("malloc-trim-ms",
+            "glibc: give the heap's free pages back to the system this often (0: never)",
+            trim.count, std::size_t{0}),
     integer("max-connections", "connections at once, WebSocket and long-poll (more: HTTP 503; 0: no limit)",
             cfg.max_connections, std::size_t{0}),
     integer("drain-ms", "on SIGTERM, close the connections (1012) spread over this long",
@@ -328,7 +331,7 @@ endpoint_config_parse endpoint_config::parse(const std::vector<std::string>& arg
     return result;
   }
   for (auto* ms : {&idle, &request, &window, &node_timeout, &presence_broadcast, &presence_down,
-                   &presence_permdown, &presence_diff, &drain})
+                   &presence_permdown, &presence_diff, &drain, &trim})
     ms->apply();
   return result;
 }

@@ -252,3 +252,15 @@ TEST_CASE("config files: comments, quotes, sections and malformed lines") {
   CHECK(fails("a = \"open\n") == "line 1: a quoted value must close on its line");
   CHECK(fails("[global\n") == "line 1: a section header must end with ]");
 }
+
+TEST_CASE("endpoint options: the heap's upkeep (mmap threshold, trim interval)") {
+  auto defaults = parse_with({}, {});
+  CHECK(defaults.config.malloc_mmap_threshold == 128 * 1024);
+  CHECK(defaults.config.malloc_trim_every == std::chrono::milliseconds(10000));
+  auto set = parse_with({"--malloc-mmap-threshold", "0"}, {{"PHX_MALLOC_TRIM_MS", "2500"}});
+  CHECK(set.error.empty());
+  CHECK(set.config.malloc_mmap_threshold == 0);
+  CHECK(set.config.malloc_trim_every == std::chrono::milliseconds(2500));
+  CHECK(parse_with({"--malloc-trim-ms", "-1"}, {}).error.find("--malloc-trim-ms") !=
+        std::string::npos);
+}

@@ -85,6 +85,11 @@ struct endpoint_config {
   /// come from the heap and leave it fragmented). Process-wide, set when
   /// the endpoint is made; at most 32 MiB.
   std::size_t malloc_mmap_threshold = 128 * 1024;
+  /// glibc: while the endpoint runs, give the heap's free pages back to the
+  /// system this often (malloc_trim, on a thread of its own). glibc keeps
+  /// what a burst freed between long-lived objects (a big presence topic's
+  /// joins) resident for good otherwise. 0: never.
+  std::chrono::milliseconds malloc_trim_every{10000};
   /// "debug", "info", "warning" or "error".
   std::string log_level = "info";
   /// "text" (one line per event) or "json" (one JSON object per line, with
